@@ -28,9 +28,9 @@ def codings(header_values: Sequence[bytes]) -> list[str]:
     out: list[str] = []
     for value in header_values:
         for part in value.decode("latin-1").split(","):
-            token = part.strip().lower()
-            if token and token != "identity":
-                out.append(token)
+            coding = part.strip().lower()
+            if coding and coding != "identity":
+                out.append(coding)
     return out
 
 

@@ -1,0 +1,33 @@
+"""The CPU-heavy per-article work, as one picklable function for worker processes.
+
+Extraction (trafilatura) and language detection (langdetect) cost ~40 ms of CPU per news
+page; run in the crawler's reactor thread they would cap the crawl at one core. The crawler
+sends ``run_text_job`` to a process pool; ``warm_up`` is the pool initializer, so profiles and
+lazy imports load once per worker, not per page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from archive.language import LanguageScore, detect_languages
+from archive.language import warm_up as _warm_languages
+from archive.text import ArticleText, extract_article
+
+
+@dataclass(frozen=True, slots=True)
+class TextResult:
+    article: ArticleText
+    languages: tuple[LanguageScore, ...]
+
+
+def warm_up() -> None:
+    _warm_languages()
+    extract_article(b"<html><body><article><p>warm up</p></article></body></html>", url="http://localhost/")
+
+
+def run_text_job(body: bytes, url: str, declared_charset: str | None) -> TextResult | None:
+    article = extract_article(body, url=url, declared_charset=declared_charset)
+    if article is None or not article.text.strip():
+        return None
+    return TextResult(article=article, languages=tuple(detect_languages(article.text)))

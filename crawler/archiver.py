@@ -1,0 +1,266 @@
+"""The archive a crawl writes into: WARC writers, crawl state and per-run counters.
+
+One instance per crawl (a Scrapy extension). The capture middleware hands it every HTTP
+exchange; the text pipeline hands it extracted text. It opens its files when the spider
+opens and closes (renames) them when it closes, so a run that ends any way but ``kill -9``
+leaves only closed files behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import socket
+from collections import Counter
+from dataclasses import replace
+from importlib.metadata import version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+from archive.capture import CapturePlan, Exchange, plan_capture
+from archive.layout import ArchiveLayout
+from archive.records import CONFORMS_TO, RecordFactory
+from archive.state import SqliteStateStore, StateStore, UrlState
+from archive.writer import WarcFileWriter
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+    from archive.textjob import TextResult
+
+logger = logging.getLogger(__name__)
+
+STATE_FILE = "state.sqlite3"
+
+
+class ArchiveWriteError(Exception):
+    """A WARC write failed; the crawl is being stopped."""
+
+
+class Archiver:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        stats: StatsCollector,
+        prefix: str = "NEWSARCHIVE",
+        max_size: int = 1_000_000_000,
+        info: list[tuple[str, str]] | None = None,
+        state: StateStore | None = None,
+    ) -> None:
+        self.layout = ArchiveLayout(root)
+        self.stats = stats
+        self.prefix = prefix
+        self.max_size = max_size
+        self.info = info or []
+        self.factory = RecordFactory()
+        self._state = state
+        self.capture: WarcFileWriter | None = None
+        self.text: WarcFileWriter | None = None
+        self.languages: Counter[tuple[str, str]] = Counter()
+        self.fatal_error: str | None = None
+        self._crawler: Crawler | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Archiver:
+        settings = crawler.settings
+        root = settings.get("NEWSARCHIVE_ARCHIVE_DIR")
+        if not root:
+            raise NotConfigured("NEWSARCHIVE_ARCHIVE_DIR is empty: nowhere to write the archive")
+        assert crawler.stats is not None
+        archiver = cls(
+            Path(root),
+            stats=crawler.stats,
+            prefix=settings.get("NEWSARCHIVE_WARC_PREFIX"),
+            max_size=settings.getint("NEWSARCHIVE_WARC_MAX_SIZE"),
+            info=warcinfo_fields(settings),
+        )
+        archiver._crawler = crawler
+        crawler.signals.connect(archiver.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(archiver.spider_closed, signal=signals.spider_closed)
+        return archiver
+
+    # --- lifecycle --------------------------------------------------------------------------
+    def spider_opened(self, spider: Any) -> None:
+        self.open()
+
+    def open(self) -> None:
+        self.layout.create()
+        if self._state is None:
+            self._state = SqliteStateStore(self.layout.state_dir / STATE_FILE)
+        self.capture = WarcFileWriter(
+            self.layout.capture_dir, self.prefix, info=self.info, max_size=self.max_size, factory=self.factory
+        )
+        text_info = [*self.info, ("description", "Extracted main text of article pages (conversion records)")]
+        self.text = WarcFileWriter(
+            self.layout.text_dir,
+            f"{self.prefix}-TEXT",
+            info=text_info,
+            max_size=self.max_size,
+            factory=self.factory,
+        )
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for writer in (self.capture, self.text):
+            if writer is None:
+                continue
+            try:
+                writer.close()
+            except OSError as exc:
+                self._fatal(exc)
+        if self._state is not None:
+            self._state.close()
+
+    def files_closed(self) -> list[Path]:
+        return [p for w in (self.capture, self.text) if w is not None for p in w.closed_files]
+
+    def _fatal(self, exc: OSError) -> None:
+        """Writing failed (disk full, file system gone): stop the crawl, keep what is complete.
+
+        The records already written stay valid (each group was flushed whole); the file in
+        progress is left ``.open`` for the next run's repair when it cannot be closed.
+        """
+        if self.fatal_error is None:
+            self.fatal_error = f"{type(exc).__name__}: {exc}"
+            logger.critical("archive write failed, stopping the crawl: %s", self.fatal_error)
+            crawler = self._crawler
+            if crawler is not None and crawler.engine is not None:
+                from scrapy.utils.defer import deferred_from_coro
+
+                deferred_from_coro(crawler.engine.close_spider_async(reason="archive_io_error"))
+
+    @property
+    def state(self) -> StateStore:
+        assert self._state is not None, "archiver not opened"
+        return self._state
+
+    # --- capture -----------------------------------------------------------------------------
+    def archive_exchange(self, exchange: Exchange, *, site: str, is_article: bool) -> CapturePlan:
+        """Write request + response (or revisit) + crawl metadata for one fetch.
+
+        For an article whose content is new, the metadata record waits for the languages
+        (:meth:`archive_text`); every other capture gets it now.
+        """
+        assert self.capture is not None
+        previous = self.state.get(exchange.url)
+        plan = plan_capture(exchange, previous, self.factory, is_article=is_article)
+        records = [plan.request, plan.main]
+        awaits_text = is_article and plan.changed and plan.main.get("WARC-Truncated") is None
+        if not awaits_text:
+            records.append(
+                self.factory.crawl_metadata(exchange.url, exchange.date, plan.record_id, plan.metadata_fields)
+            )
+        try:
+            locations = self.capture.write(records)
+        except OSError as exc:
+            self._fatal(exc)
+            raise ArchiveWriteError(self.fatal_error or str(exc)) from exc
+        state = plan.state
+        if plan.kind == "response":
+            state = replace(state, record_file=locations[1].filename, record_offset=locations[1].offset)
+        self.state.put(state)
+        plan.state = state
+        self._count_capture(plan, exchange, site)
+        return plan
+
+    def archive_text(
+        self, plan_state: UrlState, fields: list[tuple[str, str]], result: TextResult | None, *, site: str
+    ) -> str | None:
+        """Write the text records of an article and the capture metadata that points at them."""
+        from archive.language import languages_header
+        from archive.text import extractor_info
+
+        assert self.capture is not None and self.text is not None
+        url, date, response_id = plan_state.url, str(plan_state.record_date), str(plan_state.record_id)
+        conversion_id = None
+        if result is not None:
+            langs = languages_header(list(result.languages))
+            conversion = self.factory.conversion(
+                url, date, result.article.text, refers_to=response_id, languages=langs
+            )
+            conversion_id = conversion.record_id
+            from archive.language import detector_info
+
+            meta = {
+                **result.article.as_metadata(),
+                "languages": [
+                    {"code": s.code, "detector_code": s.detector_code, "probability": round(s.probability, 4)}
+                    for s in result.languages
+                ],
+                "extractor": extractor_info(),
+                "language_detector": detector_info(),
+                "refers_to_response": response_id,
+                "site": site,
+            }
+            json_record = self.factory.json_metadata(
+                url, date, meta, refers_to=conversion_id, languages=langs
+            )
+            self.text.write([conversion, json_record])
+            fields = [*fields, ("languages", langs), ("conversion-record-id", conversion_id)]
+            main = result.languages[0].code if result.languages else "und"
+            self.languages[(site, main)] += 1
+            self.stats.inc_value(f"newsarchive/text/language/{main}")
+            self.stats.inc_value("newsarchive/text/records")
+        else:
+            fields = [*fields, ("text-extraction", "no article text found")]
+            self.stats.inc_value("newsarchive/text/empty")
+        try:
+            self.capture.write([self.factory.crawl_metadata(url, date, response_id, fields)])
+        except OSError as exc:
+            self._fatal(exc)
+            raise ArchiveWriteError(self.fatal_error or str(exc)) from exc
+        if conversion_id:
+            self.state.put(replace(plan_state, text_record_id=conversion_id))
+        return conversion_id
+
+    def _count_capture(self, plan: CapturePlan, exchange: Exchange, site: str) -> None:
+        inc = self.stats.inc_value
+        inc(f"newsarchive/records/{plan.kind}")
+        inc(f"newsarchive/site/{site}/fetched")
+        if plan.kind == "revisit":
+            inc(f"newsarchive/site/{site}/unchanged")
+        elif plan.state.is_article and exchange.head.status == 200:
+            previous_known = plan.state.first_seen != exchange.date
+            inc(f"newsarchive/site/{site}/{'changed' if previous_known else 'new'}")
+
+
+def warcinfo_fields(settings: Any) -> list[tuple[str, str]]:
+    """warcinfo block (WARC 1.1 §6.1 and Annex B fields)."""
+    software = (
+        f"newsarchive/{settings.get('NEWSARCHIVE_VERSION', _pkg('newsarchive'))} "
+        f"(Scrapy/{_pkg('scrapy')}; trafilatura/{_pkg('trafilatura')}; langdetect/{_pkg('langdetect')})"
+    )
+    fields = [
+        ("software", software),
+        ("format", "WARC File Format 1.1"),
+        ("conformsTo", CONFORMS_TO),
+        ("isPartOf", settings.get("NEWSARCHIVE_RUN_ID") or "newsarchive"),
+        ("hostname", socket.gethostname()),
+        ("robots", "classic" if settings.getbool("ROBOTSTXT_OBEY") else "ignore"),
+        ("http-header-user-agent", settings.get("USER_AGENT")),
+        (
+            "description",
+            "HTTP exchanges rebuilt from Scrapy: bodies as received (content-encoded, de-chunked); "
+            "status line with the server's reason phrase; header case is Twisted's canonical form; "
+            "Transfer-Encoding renamed X-Crawler-Transfer-Encoding; Content-Length fixed to the stored body.",
+        ),
+        ("python", platform.python_version()),
+    ]
+    operator = settings.get("NEWSARCHIVE_WARC_OPERATOR")
+    if operator:
+        fields.insert(4, ("operator", operator))
+    return fields
+
+
+def _pkg(name: str) -> str:
+    try:
+        return version(name)
+    except Exception:
+        return "unknown"

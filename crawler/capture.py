@@ -1,0 +1,142 @@
+"""Downloader middleware that archives every HTTP exchange the moment it arrives.
+
+It sits closest to the downloader (order 950), so it sees each response before redirects,
+retries or decompression change anything, with the body exactly as received. It then hands
+on a *decoded* response (and takes over the job of HttpCompressionMiddleware, which is
+disabled): the body is decoded once, under a size bound, and the charset detection that
+Scrapy runs over still-compressed bodies never happens.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Headers
+from scrapy.responsetypes import responsetypes
+
+from archive.capture import CapturePlan, Exchange
+from archive.encoding import DecodedTooLarge, DecodeError, decode_body
+from archive.http import ResponseHead, header_pairs
+from archive.records import warc_date
+from crawler.archiver import Archiver
+from crawler.handlers import WIRE_META, WireFacts
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.http import Request, Response
+
+logger = logging.getLogger(__name__)
+
+CAPTURE_META = "newsarchive_capture"
+SITE_META = "newsarchive_site"
+ARTICLE_META = "newsarchive_article"
+_START_META = "_newsarchive_start"
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureInfo:
+    """What the spider and pipelines need to know about the archived exchange."""
+
+    plan: CapturePlan
+    fields: list[tuple[str, str]]
+    decoded_ok: bool
+
+
+class CaptureMiddleware:
+    def __init__(self, crawler: Crawler, max_decoded_size: int) -> None:
+        self.crawler = crawler
+        self.max_decoded_size = max_decoded_size
+        self._archiver: Archiver | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CaptureMiddleware:
+        mw = cls(crawler, crawler.settings.getint("NEWSARCHIVE_MAX_DECODED_SIZE"))
+        crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
+        return mw
+
+    def spider_opened(self, spider: Any) -> None:
+        self._archiver = self.crawler.get_extension(Archiver)
+
+    def process_request(self, request: Request) -> None:
+        request.meta[_START_META] = time.monotonic()
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        assert self._archiver is not None
+        stats = self.crawler.stats
+        assert stats is not None
+        wire: WireFacts | None = request.meta.get(WIRE_META)
+        if wire is not None:
+            headers = wire.headers
+            reason: str | None = wire.reason
+        else:  # a handler other than ours (file://, data:, a test double): no wire facts
+            headers = tuple(header_pairs(response.headers.items()))
+            reason = None
+        head = ResponseHead(response.protocol or "HTTP/1.1", response.status, reason, headers)
+        notes: list[tuple[str, str]] = []
+        encodings = head.get_all(b"content-encoding")
+        decoded: bytes | None
+        decode_error: str | None = None
+        try:
+            decoded = (
+                decode_body(response.body, encodings, self.max_decoded_size) if encodings else response.body
+            )
+        except DecodedTooLarge as exc:
+            decoded, decode_error = None, f"too large: {exc}"
+            stats.inc_value("newsarchive/decode/too_large")
+        except DecodeError as exc:
+            decoded, decode_error = None, str(exc)
+            stats.inc_value("newsarchive/decode/error")
+        if decode_error:
+            notes.append(("content-decoding-error", decode_error))
+            logger.warning("archived %s raw, body not decoded: %s", response.url, decode_error)
+        if "dataloss" in response.flags:
+            notes.append(("body-incomplete", "connection closed before the announced length"))
+        start = request.meta.get(_START_META)
+        site = request.meta.get(SITE_META, "")
+        is_article = bool(request.meta.get(ARTICLE_META))
+        exchange = Exchange(
+            url=response.url,
+            method=request.method,
+            request_headers=tuple(header_pairs(request.headers.items())),
+            request_body=request.body,
+            head=head,
+            body=response.body,
+            decoded=decoded,
+            date=warc_date(),
+            ip=str(response.ip_address) if response.ip_address else None,
+            fetch_ms=int((time.monotonic() - start) * 1000) if start else None,
+            truncated="length" if "dataloss" in response.flags else None,
+            notes=tuple(notes),
+        )
+        plan = self._archiver.archive_exchange(
+            exchange, site=site, is_article=is_article and decoded is not None and response.status == 200
+        )
+        request.meta[CAPTURE_META] = CaptureInfo(
+            plan=plan, fields=plan.metadata_fields, decoded_ok=decoded is not None
+        )
+        if decoded is None:
+            raise IgnoreRequest(f"not decodable, archived raw: {decode_error}")
+        if not encodings:
+            return response
+        new_headers = Headers(response.headers)
+        new_headers.pop(b"Content-Encoding", None)
+        new_headers.pop(b"Content-Length", None)
+        respcls = responsetypes.from_args(headers=new_headers, url=response.url, body=decoded)
+        # Built afresh, not with response.replace(): replace() reads .encoding of the old,
+        # still-compressed response and runs charset detection over gzip bytes.
+        return respcls(
+            url=response.url,
+            status=response.status,
+            headers=new_headers,
+            body=decoded,
+            flags=response.flags,
+            request=response.request,
+            certificate=response.certificate,
+            ip_address=response.ip_address,
+            protocol=response.protocol,
+        )

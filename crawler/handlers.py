@@ -1,0 +1,77 @@
+"""HTTP/1.1 download handler that keeps what Scrapy's own drops: the reason phrase and header order.
+
+Scrapy 2.19's handler builds a ``Response`` from Twisted's and throws away ``phrase``; its
+``Headers`` also reorder the fields (``Content-Length`` first). A WARC response record must
+carry the status line the server sent, so this handler records, per request, Twisted's
+``phrase`` and raw header list in ``request.meta["newsarchive_wire"]``.
+
+It subclasses private Scrapy classes (``_ScrapyAgent``); ``pyproject.toml`` pins Scrapy to the
+2.19 series for that reason. Upstream, exposing the reason phrase on ``Response`` would let us
+drop this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from scrapy.core.downloader.handlers.http11 import (
+    HTTP11DownloadHandler,
+    ResponseDataLossError,
+    _ScrapyAgent,
+    get_dataloss_msg,
+    logger,
+    maybe_deferred_to_future,
+    wrap_twisted_exceptions,
+)
+
+if TYPE_CHECKING:
+    from scrapy.http import Request, Response
+    from twisted.internet.defer import Deferred
+
+WIRE_META = "newsarchive_wire"
+
+
+@dataclass(frozen=True, slots=True)
+class WireFacts:
+    """What the server sent that Scrapy's Response cannot tell."""
+
+    reason: str
+    headers: tuple[tuple[bytes, bytes], ...]  # order kept; Content-Length/Transfer-Encoding are
+    # consumed by Twisted's parser and never appear here
+    length_known: bool  # False: chunked or close-delimited on the wire
+
+
+class _WireAgent(_ScrapyAgent):
+    def _cb_bodyready(self, txresponse: Any, request: Request) -> Any:
+        request.meta[WIRE_META] = WireFacts(
+            reason=(txresponse.phrase or b"").decode("latin-1"),
+            headers=tuple(
+                (name, value) for name, values in txresponse.headers.getAllRawHeaders() for value in values
+            ),
+            length_known=isinstance(txresponse.length, int),
+        )
+        return super()._cb_bodyready(txresponse, request)
+
+
+class WireHTTP11DownloadHandler(HTTP11DownloadHandler):
+    async def download_request(self, request: Request) -> Response:
+        agent = _WireAgent(
+            contextFactory=self._contextFactory,
+            bindAddress=self._bind_address,
+            pool=self._pool,
+            maxsize=request.meta.get("download_maxsize", self._default_maxsize),
+            warnsize=request.meta.get("download_warnsize", self._default_warnsize),
+            fail_on_dataloss=self._fail_on_dataloss,
+            crawler=self._crawler,
+            tls_verbose_logging=self._tls_verbose_logging,
+        )
+        try:
+            with wrap_twisted_exceptions():
+                deferred: Deferred[Response] = agent.download_request(request)
+                return await maybe_deferred_to_future(deferred)
+        except ResponseDataLossError:
+            if not self._fail_on_dataloss_warned:
+                logger.warning(get_dataloss_msg(request.url))
+                self._fail_on_dataloss_warned = True
+            raise

@@ -1,0 +1,87 @@
+"""Project settings: Scrapy's, and every ``NEWSARCHIVE_*`` default with the reason for it.
+
+The CLI overrides these per run (archive directory, limits, log level); the sources file
+carries per-site configuration. Nothing else holds configuration.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    VERSION = version("newsarchive")
+except PackageNotFoundError:  # running from a checkout without install
+    VERSION = "0.1.0"
+
+BOT_NAME = "newsarchive"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# --- identity and politeness -------------------------------------------------------------
+NEWSARCHIVE_CONTACT = "https://github.com/newsarchive/newsarchive"
+USER_AGENT = f"newsarchive/{VERSION} (+{NEWSARCHIVE_CONTACT})"
+ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.25
+DOWNLOAD_TIMEOUT = 60
+RETRY_TIMES = 2
+REDIRECT_MAX_TIMES = 10
+COOKIES_ENABLED = True
+
+# --- nothing at run time reaches beyond the crawled sites ----------------------------------
+# Scrapy 2.19's remote-control extension is a local server that executes code: never for cron.
+REMOTE_CONTROL_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+# zstd is advertised by Scrapy 2.19 but warcio/pywb cannot decode it: stored zstd would not replay.
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Encoding": "gzip, deflate, br",
+}
+
+# --- the wire-faithful capture path ---------------------------------------------------------
+# Our handler keeps the reason phrase and header order that Scrapy's HTTP/1.1 handler drops.
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.handlers.WireHTTP11DownloadHandler",
+    "https": "crawler.handlers.WireHTTP11DownloadHandler",
+}
+DOWNLOADER_MIDDLEWARES = {
+    # Sees every response first (before redirects and retries), body still content-encoded;
+    # it archives the exchange and hands a decoded response on, so HttpCompressionMiddleware
+    # (which would decode a second time and runs charset detection over gzip bytes) is off.
+    "crawler.capture.CaptureMiddleware": 950,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.conditional.ConditionalRequestMiddleware": 560,
+}
+EXTENSIONS = {
+    "crawler.archiver.Archiver": 100,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.TextPipeline": 300,
+}
+# One item per article page: 100 parallel item slots per response only cost CPU (scrapy#5182).
+CONCURRENT_ITEMS = 4
+DUPEFILTER_CLASS = "scrapy.dupefilters.RFPDupeFilter"
+DOWNLOAD_MAXSIZE = 64 * 1024 * 1024  # 64m on the wire
+DOWNLOAD_WARNSIZE = 16 * 1024 * 1024  # 16m
+
+# --- newsarchive -----------------------------------------------------------------------------
+NEWSARCHIVE_ARCHIVE_DIR = "archive-data"
+NEWSARCHIVE_SOURCES = ""  # path of the sources TOML
+NEWSARCHIVE_WARC_PREFIX = "NEWSARCHIVE"
+NEWSARCHIVE_WARC_MAX_SIZE = 1_000_000_000  # WARC 1.1 Annex C: 1 GB
+NEWSARCHIVE_WARC_OPERATOR = ""
+NEWSARCHIVE_MAX_DECODED_SIZE = 32 * 1024 * 1024  # 32m: decoded copy used for digests and text
+NEWSARCHIVE_MAX_PAGES = 1000  # per site, unless the sources file says otherwise
+NEWSARCHIVE_MAX_DEPTH = 3  # per site, unless the sources file says otherwise
+NEWSARCHIVE_TEXT_WORKERS = 0  # 0 = one per CPU core; extraction runs in worker processes
+NEWSARCHIVE_TEXT_TIMEOUT = 120  # seconds one page's extraction may take in a worker
+NEWSARCHIVE_RUN_ID = ""  # set by the CLI
+
+LOG_LEVEL = "INFO"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"

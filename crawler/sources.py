@@ -1,0 +1,261 @@
+"""The sources file: one TOML table per site, validated into frozen dataclasses.
+
+Users' crontabs depend on these keys: extend, never rename. Every error names the file, the
+site and the field, so a broken file is fixed in one look.
+
+    [defaults]                  # optional: any per-site key except name and the URL lists
+    max_depth = 3
+
+    [[sites]]
+    name = "dawn-ur"
+    start_urls = ["https://example.org/ur/"]
+    allowed_domains = ["example.org"]          # default: the hosts of the URLs given
+    article_urls = ['/ur/news/\\d+']           # regexes searched in the full URL
+    max_depth = 3
+    language = "ur"                           # optional hint, never overrides detection
+    feeds = ["https://example.org/ur/rss.xml"]
+    sitemaps = ["https://example.org/news-sitemap.xml"]
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from archive.urls import canonical_url
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class SourcesError(Exception):
+    """The sources file cannot be used; the message names the site and the field."""
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    name: str
+    start_urls: tuple[str, ...]
+    allowed_domains: tuple[str, ...]
+    article_urls: tuple[re.Pattern[str], ...]
+    follow_urls: tuple[re.Pattern[str], ...] = ()
+    deny_urls: tuple[re.Pattern[str], ...] = ()
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    robots_sitemaps: bool = False
+    max_depth: int = 3
+    max_pages: int = 1000
+    language: str | None = None
+    max_age_days: float | None = None
+    recheck_days: float = 2.0
+
+    def is_article(self, url: str) -> bool:
+        return any(p.search(url) for p in self.article_urls)
+
+    def may_follow(self, url: str) -> bool:
+        if any(p.search(url) for p in self.deny_urls):
+            return False
+        if self.follow_urls and not self.is_article(url):
+            return any(p.search(url) for p in self.follow_urls)
+        return True
+
+    def in_domain(self, url: str) -> bool:
+        host = (urlsplit(url).hostname or "").lower()
+        return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
+
+
+# key -> (type check, description); the order here is the order documented in the README.
+_LIST_OF_URLS = ("start_urls", "feeds", "sitemaps")
+_LIST_OF_REGEX = ("article_urls", "follow_urls", "deny_urls")
+_KNOWN = {
+    "name",
+    *_LIST_OF_URLS,
+    *_LIST_OF_REGEX,
+    "allowed_domains",
+    "robots_sitemaps",
+    "max_depth",
+    "max_pages",
+    "language",
+    "max_age_days",
+    "recheck_days",
+}
+_DEFAULTABLE = _KNOWN - {"name", *_LIST_OF_URLS}
+
+
+def load_sources(path: Path, *, default_max_pages: int = 1000, default_max_depth: int = 3) -> list[Site]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SourcesError(f"{path}: cannot read sources file: {exc.strerror or exc}") from exc
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise SourcesError(f"{path}: not UTF-8 text: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SourcesError(f"{path}: invalid TOML: {exc}") from exc
+    return parse_sources(
+        data, origin=str(path), default_max_pages=default_max_pages, default_max_depth=default_max_depth
+    )
+
+
+def parse_sources(
+    data: dict[str, Any],
+    *,
+    origin: str = "sources",
+    default_max_pages: int = 1000,
+    default_max_depth: int = 3,
+) -> list[Site]:
+    unknown_top = set(data) - {"sites", "defaults"}
+    if unknown_top:
+        raise SourcesError(f"{origin}: unknown top-level key(s) {sorted(unknown_top)}; expected [[sites]]")
+    defaults = data.get("defaults", {})
+    if not isinstance(defaults, dict):
+        raise SourcesError(f"{origin}: [defaults] must be a table")
+    bad_defaults = set(defaults) - _DEFAULTABLE
+    if bad_defaults:
+        raise SourcesError(f"{origin}: [defaults]: key(s) {sorted(bad_defaults)} cannot have a default")
+    sites_raw = data.get("sites")
+    if not isinstance(sites_raw, list) or not sites_raw:
+        raise SourcesError(f"{origin}: no [[sites]] table: at least one site is required")
+    sites: list[Site] = []
+    seen: set[str] = set()
+    for index, table in enumerate(sites_raw):
+        where = f"{origin}: sites[{index}]"
+        if not isinstance(table, dict):
+            raise SourcesError(f"{where}: must be a table")
+        name = table.get("name")
+        if isinstance(name, str):
+            where = f"{origin}: site {name!r} (sites[{index}])"
+        merged = {**defaults, **table}
+        site = _parse_site(merged, where, default_max_pages, default_max_depth)
+        if site.name in seen:
+            raise SourcesError(f"{where}: field 'name': duplicate site name {site.name!r}")
+        seen.add(site.name)
+        sites.append(site)
+    return sites
+
+
+def _parse_site(t: dict[str, Any], where: str, default_max_pages: int, default_max_depth: int) -> Site:
+    unknown = set(t) - _KNOWN
+    if unknown:
+        raise SourcesError(
+            f"{where}: unknown field(s) {sorted(unknown)}; known fields: {', '.join(sorted(_KNOWN))}"
+        )
+    name = t.get("name")
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise SourcesError(
+            f"{where}: field 'name': required, 1-64 characters of letters, digits, '.', '_' or '-'"
+        )
+    urls = {key: _urls(t, key, where) for key in _LIST_OF_URLS}
+    if not any(urls.values()):
+        raise SourcesError(f"{where}: field 'start_urls': a site needs start_urls, feeds or sitemaps")
+    patterns = {key: _regexes(t, key, where) for key in _LIST_OF_REGEX}
+    if not patterns["article_urls"]:
+        raise SourcesError(f"{where}: field 'article_urls': required, a list of at least one regex")
+    domains = t.get("allowed_domains")
+    if domains is None:
+        hosts = {urlsplit(u).hostname or "" for key in _LIST_OF_URLS for u in urls[key]}
+        domains_t = tuple(sorted(h for h in hosts if h))
+    else:
+        if not isinstance(domains, list) or not all(isinstance(d, str) and d.strip() for d in domains):
+            raise SourcesError(f"{where}: field 'allowed_domains': must be a list of host names")
+        domains_t = tuple(d.strip().lower().lstrip(".") for d in domains)
+        for d in domains_t:
+            if "/" in d or ":" in d:
+                raise SourcesError(
+                    f"{where}: field 'allowed_domains': {d!r} must be a bare host name (no scheme or port)"
+                )
+    site = Site(
+        name=name,
+        start_urls=urls["start_urls"],
+        feeds=urls["feeds"],
+        sitemaps=urls["sitemaps"],
+        allowed_domains=domains_t,
+        article_urls=patterns["article_urls"],
+        follow_urls=patterns["follow_urls"],
+        deny_urls=patterns["deny_urls"],
+        robots_sitemaps=_bool(t, "robots_sitemaps", where, False),
+        max_depth=_int(t, "max_depth", where, default_max_depth, minimum=0),
+        max_pages=_int(t, "max_pages", where, default_max_pages, minimum=1),
+        language=_language(t, where),
+        max_age_days=_number(t, "max_age_days", where, None),
+        recheck_days=_number(t, "recheck_days", where, 2.0) or 0.0,
+    )
+    for key in _LIST_OF_URLS:
+        for url in urls[key]:
+            if not site.in_domain(url):
+                raise SourcesError(
+                    f"{where}: field {key!r}: {url} is outside allowed_domains {list(domains_t)}"
+                )
+    return site
+
+
+def _urls(t: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = t.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise SourcesError(f"{where}: field {key!r}: must be a list of URLs")
+    out = []
+    for item in value:
+        if not isinstance(item, str):
+            raise SourcesError(f"{where}: field {key!r}: {item!r} is not a string")
+        try:
+            out.append(canonical_url(item))
+        except ValueError as exc:
+            raise SourcesError(f"{where}: field {key!r}: {exc}") from exc
+    return tuple(out)
+
+
+def _regexes(t: dict[str, Any], key: str, where: str) -> tuple[re.Pattern[str], ...]:
+    value = t.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise SourcesError(f"{where}: field {key!r}: must be a list of regular expressions")
+    out = []
+    for item in value:
+        if not isinstance(item, str) or not item:
+            raise SourcesError(f"{where}: field {key!r}: {item!r} is not a non-empty string")
+        try:
+            out.append(re.compile(item))
+        except re.error as exc:
+            raise SourcesError(f"{where}: field {key!r}: invalid regex {item!r}: {exc}") from exc
+    return tuple(out)
+
+
+def _int(t: dict[str, Any], key: str, where: str, default: int, *, minimum: int) -> int:
+    value = t.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise SourcesError(f"{where}: field {key!r}: must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def _number(t: dict[str, Any], key: str, where: str, default: float | None) -> float | None:
+    value = t.get(key, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise SourcesError(f"{where}: field {key!r}: must be a number >= 0, got {value!r}")
+    return float(value)
+
+
+def _bool(t: dict[str, Any], key: str, where: str, default: bool) -> bool:
+    value = t.get(key, default)
+    if not isinstance(value, bool):
+        raise SourcesError(f"{where}: field {key!r}: must be true or false, got {value!r}")
+    return value
+
+
+def _language(t: dict[str, Any], where: str) -> str | None:
+    value = t.get("language")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?", value):
+        raise SourcesError(
+            f"{where}: field 'language': expected an ISO 639 code like 'ur' or 'urd', got {value!r}"
+        )
+    return value.lower()

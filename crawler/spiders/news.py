@@ -1,0 +1,243 @@
+"""The one spider: every per-site difference is data in the sources file.
+
+Discovery: start pages (followed link by link within the site's domains, up to ``max_depth``),
+feeds and sitemaps (newest entries first, optionally only the last ``max_age_days``).
+Every fetched page is archived by the capture middleware; pages matching ``article_urls``
+whose content is new or changed also go to the text pipeline.
+
+Re-crawl policy (cron): index pages, feeds and sitemaps are fetched every run; a known
+article is re-checked with a conditional request only while it is younger than the site's
+``recheck_days``, so a run's work grows with what is new, not with the archive's size.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from scrapy import Request, Spider
+from scrapy.http import Response, TextResponse
+from w3lib.encoding import http_content_type_encoding
+
+from archive.urls import canonical_url
+from crawler.archiver import Archiver
+from crawler.capture import ARTICLE_META, CAPTURE_META, SITE_META, CaptureInfo
+from crawler.discovery import Entry, parse_xml_document, robots_sitemaps
+from crawler.items import ArticlePage
+from crawler.sources import Site, load_sources
+
+logger = logging.getLogger(__name__)
+
+DEPTH_META = "newsarchive_depth"
+KIND_META = "newsarchive_kind"  # page, feed, sitemap, robots
+
+
+class NewsSpider(Spider):
+    name = "news"
+    # Errors are counted per site by the errback; a 304 is an answer, not an error.
+    handle_httpstatus_list = [304]
+
+    def __init__(self, sources: str | None = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sources_path = sources
+        self.sites: dict[str, Site] = {}
+        self.scheduled: Counter[str] = Counter()
+        self.now = datetime.now(UTC)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        path = spider.sources_path or crawler.settings.get("NEWSARCHIVE_SOURCES")
+        if not path:
+            raise ValueError("no sources file: pass -a sources=FILE or set NEWSARCHIVE_SOURCES")
+        sites = load_sources(
+            Path(path),
+            default_max_pages=crawler.settings.getint("NEWSARCHIVE_MAX_PAGES"),
+            default_max_depth=crawler.settings.getint("NEWSARCHIVE_MAX_DEPTH"),
+        )
+        spider.sites = {s.name: s for s in sites}
+        return spider
+
+    @property
+    def archiver(self) -> Archiver:
+        archiver = self.crawler.get_extension(Archiver)
+        assert archiver is not None
+        return archiver
+
+    async def start(self) -> AsyncIterator[Any]:
+        for site in self.sites.values():
+            for request in self._seed_requests(site):
+                yield request
+
+    def _seed_requests(self, site: Site) -> Iterator[Request]:
+        for url in site.feeds:
+            yield self._request(site, url, depth=0, kind="feed", callback=self.parse_xml, priority=30)
+        for url in site.sitemaps:
+            yield self._request(site, url, depth=0, kind="sitemap", callback=self.parse_xml, priority=20)
+        if site.robots_sitemaps:
+            for start in site.start_urls[:1] or site.feeds[:1] or site.sitemaps[:1]:
+                robots = canonical_url(start.split("/", 3)[0] + "//" + start.split("/", 3)[2] + "/robots.txt")
+                yield self._request(
+                    site, robots, depth=0, kind="robots", callback=self.parse_robots, priority=40
+                )
+        for url in site.start_urls:
+            yield self._request(site, url, depth=0, kind="page", callback=self.parse_page, priority=10)
+
+    # --- requests --------------------------------------------------------------------------
+    def _request(
+        self, site: Site, url: str, *, depth: int, kind: str, callback: Any, priority: int = 0
+    ) -> Request:
+        self.scheduled[site.name] += 1
+        return Request(
+            url,
+            callback=callback,
+            errback=self.on_error,
+            priority=priority,
+            meta={SITE_META: site.name, DEPTH_META: depth, KIND_META: kind, ARTICLE_META: False},
+        )
+
+    def _follow(
+        self, site: Site, raw_url: str, *, depth: int, published: datetime | None = None
+    ) -> Request | None:
+        """A request for a discovered link, or None when policy says no (each reason counted)."""
+        stats = self.crawler.stats
+        try:
+            url = canonical_url(raw_url)
+        except ValueError:
+            stats.inc_value(f"newsarchive/site/{site.name}/skipped/invalid_url")
+            return None
+        if not site.in_domain(url):
+            stats.inc_value(f"newsarchive/site/{site.name}/skipped/offsite")
+            return None
+        if not site.may_follow(url):
+            stats.inc_value(f"newsarchive/site/{site.name}/skipped/denied")
+            return None
+        is_article = site.is_article(url)
+        if not is_article and depth > site.max_depth:
+            stats.inc_value(f"newsarchive/site/{site.name}/cut/max_depth")
+            return None
+        if site.max_age_days is not None and published is not None:
+            if self.now - published > timedelta(days=site.max_age_days):
+                stats.inc_value(f"newsarchive/site/{site.name}/skipped/too_old")
+                return None
+        headers: dict[str, str] = {}
+        if is_article:
+            known = self.archiver.state.get(url)
+            if known is not None and known.record_id:
+                if not self._due_for_recheck(site, known.published or known.first_seen, published):
+                    stats.inc_value(f"newsarchive/site/{site.name}/skipped/not_due")
+                    return None
+                if known.etag:
+                    headers["If-None-Match"] = known.etag
+                if known.last_modified:
+                    headers["If-Modified-Since"] = known.last_modified
+        if self.scheduled[site.name] >= site.max_pages:
+            stats.inc_value(f"newsarchive/site/{site.name}/cut/max_pages")
+            return None
+        self.scheduled[site.name] += 1
+        return Request(
+            url,
+            callback=self.parse_page,
+            errback=self.on_error,
+            headers=headers or None,
+            priority=5 if is_article else 0,
+            meta={SITE_META: site.name, DEPTH_META: depth, KIND_META: "page", ARTICLE_META: is_article},
+        )
+
+    def _due_for_recheck(self, site: Site, known_date: str, published: datetime | None) -> bool:
+        reference = published
+        if reference is None and known_date:
+            try:
+                reference = datetime.fromisoformat(known_date.replace("Z", "+00:00"))
+            except ValueError:
+                reference = None
+        if reference is None:
+            return True
+        return self.now - reference <= timedelta(days=site.recheck_days)
+
+    # --- callbacks ---------------------------------------------------------------------------
+    def parse_page(self, response: Response) -> Iterator[Any]:
+        site = self.sites[response.meta[SITE_META]]
+        depth = response.meta.get(DEPTH_META, 0)
+        capture: CaptureInfo | None = response.meta.get(CAPTURE_META)
+        if response.status != 200 or not isinstance(response, TextResponse):
+            return
+        if response.meta.get(ARTICLE_META) and capture is not None and capture.plan.changed:
+            yield ArticlePage(
+                url=response.url,
+                site=site.name,
+                body=response.body,
+                declared_charset=http_content_type_encoding(
+                    (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+                ),
+                capture=capture,
+            )
+        yield from self._links(site, response, depth + 1)
+
+    def _links(self, site: Site, response: TextResponse, depth: int) -> Iterable[Request]:
+        try:
+            hrefs = response.xpath("//a/@href").getall()
+        except ValueError:  # not parsable as HTML
+            return
+        for href in hrefs:
+            href = href.strip()
+            if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
+                continue
+            request = self._follow(site, response.urljoin(href), depth=depth)
+            if request is not None:
+                yield request
+
+    def parse_xml(self, response: Response) -> Iterator[Request]:
+        site = self.sites[response.meta[SITE_META]]
+        if response.status != 200:
+            return
+        doc = parse_xml_document(response.body, response.url)
+        stats = self.crawler.stats
+        if doc.error:
+            logger.warning("%s: %s", response.url, doc.error)
+            stats.inc_value(f"newsarchive/site/{site.name}/errors/xml")
+        if doc.kind == "sitemapindex":
+            for entry in doc.entries:
+                try:
+                    url = canonical_url(entry.url)
+                except ValueError:
+                    continue
+                if site.in_domain(url):
+                    yield self._request(
+                        site, url, depth=0, kind="sitemap", callback=self.parse_xml, priority=20
+                    )
+            return
+        stats.inc_value(f"newsarchive/site/{site.name}/discovered", len(doc.entries))
+        for entry in sorted(doc.entries, key=_newest_first):
+            request = self._follow(site, entry.url, depth=1, published=entry.published)
+            if request is not None:
+                yield request
+
+    def parse_robots(self, response: Response) -> Iterator[Request]:
+        site = self.sites[response.meta[SITE_META]]
+        if response.status != 200:
+            return
+        for url in robots_sitemaps(response.body, response.url):
+            try:
+                url = canonical_url(url)
+            except ValueError:
+                continue
+            if site.in_domain(url):
+                yield self._request(site, url, depth=0, kind="sitemap", callback=self.parse_xml, priority=20)
+
+    def on_error(self, failure: Any) -> None:
+        request = failure.request
+        site = request.meta.get(SITE_META, "?")
+        name = failure.type.__name__ if failure.type else "Error"
+        if name == "IgnoreRequest" and "archived raw" in str(failure.value):
+            name = "NotDecodable"
+        self.crawler.stats.inc_value(f"newsarchive/site/{site}/errors/{name}")
+        logger.warning("%s: %s: %s", request.url, name, failure.getErrorMessage())
+
+
+def _newest_first(entry: Entry) -> float:
+    return -(entry.published.timestamp() if entry.published else 0.0)

@@ -1,0 +1,114 @@
+"""Run summary: what one crawl did, per site, from the crawler's stats.
+
+Written as JSON next to the archive (``DIR/runs/RUN_ID.json``) so cron users, Scrapyd users
+(whose job list shows no exit status) and scripts can see how every run ended.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+_COUNTERS = ("discovered", "fetched", "new", "changed", "unchanged", "http_errors")
+
+
+@dataclass(slots=True)
+class SiteSummary:
+    name: str
+    discovered: int = 0
+    fetched: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    http_errors: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    cut: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
+    languages: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values()) + self.http_errors
+
+    @property
+    def error_rate(self) -> float:
+        attempts = self.fetched + sum(self.errors.values())
+        return self.error_count / attempts if attempts else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "discovered": self.discovered,
+            "fetched": self.fetched,
+            "new": self.new,
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+            "revisits": self.unchanged,
+            "articles_archived": self.new + self.changed,
+            "http_errors_5xx": self.http_errors,
+            "errors": dict(sorted(self.errors.items())),
+            "cut": dict(sorted(self.cut.items())),
+            "skipped": dict(sorted(self.skipped.items())),
+            "languages": dict(sorted(self.languages.items(), key=lambda kv: -kv[1])),
+        }
+
+
+def site_summaries(
+    stats: dict[str, Any], site_names: list[str], languages: dict[tuple[str, str], int]
+) -> dict[str, SiteSummary]:
+    sites = {name: SiteSummary(name) for name in site_names}
+    groups: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    for key, value in stats.items():
+        if not key.startswith("newsarchive/site/") or not isinstance(value, int):
+            continue
+        parts = key.split("/", 4)
+        if len(parts) < 4:
+            continue
+        name = parts[2]
+        site = sites.setdefault(name, SiteSummary(name))
+        metric = parts[3]
+        if metric in _COUNTERS and len(parts) == 4:
+            setattr(site, metric, getattr(site, metric) + value)
+        elif metric in ("errors", "cut", "skipped") and len(parts) == 5:
+            groups[name][metric][parts[4]] = value
+    for name, metrics in groups.items():
+        for metric, values in metrics.items():
+            getattr(sites[name], metric).update(values)
+    for (name, lang), count in languages.items():
+        sites.setdefault(name, SiteSummary(name)).languages[lang] = count
+    return sites
+
+
+def write_summary(path: Path, summary: dict[str, Any]) -> None:
+    """Atomic write: a reader never sees half a summary."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(
+        json.dumps(summary, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8"
+    )
+    os.replace(tmp, path)
+
+
+def human_summary(summary: dict[str, Any]) -> str:
+    lines = [
+        f"newsarchive run {summary['run_id']}: {summary['outcome']} (exit {summary['exit_code']}) "
+        f"in {summary['duration_s']:.1f}s; {summary['totals']['fetched']} pages fetched, "
+        f"{summary['totals']['articles_archived']} articles archived, {summary['totals']['revisits']} revisits, "
+        f"{summary['totals']['errors']} errors"
+    ]
+    for name, site in summary["sites"].items():
+        langs = ", ".join(f"{k} {v}" for k, v in site["languages"].items()) or "-"
+        errors = ", ".join(f"{k} {v}" for k, v in site["errors"].items()) or "none"
+        lines.append(
+            f"  {name}: fetched {site['fetched']}, new {site['new']}, changed {site['changed']}, "
+            f"unchanged {site['unchanged']}; languages: {langs}; errors: {errors}"
+        )
+        if site["cut"]:
+            lines.append("    cut by limits: " + ", ".join(f"{k} {v}" for k, v in site["cut"].items()))
+    files = summary.get("files_written", [])
+    lines.append(f"  files written: {len(files)} in {summary['archive_dir']}")
+    lines.extend(f"    {f}" for f in files)
+    return "\n".join(lines)
