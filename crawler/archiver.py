@@ -12,6 +12,7 @@ import logging
 import platform
 import socket
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.misc import load_object
 
 from archive.capture import CapturePlan, Exchange, plan_capture
 from archive.layout import ArchiveLayout
@@ -37,6 +39,15 @@ logger = logging.getLogger(__name__)
 STATE_FILE = "state.sqlite3"
 
 
+def sqlite_state_for(layout: ArchiveLayout) -> StateStore:
+    return SqliteStateStore(layout.state_dir / STATE_FILE)
+
+
+def sqlite_state(settings: Any, layout: ArchiveLayout) -> StateStore:
+    """Default ``NEWSARCHIVE_STATE_STORE``: the embedded SQLite file inside the archive."""
+    return sqlite_state_for(layout)
+
+
 class ArchiveWriteError(Exception):
     """A WARC write failed; the crawl is being stopped."""
 
@@ -51,6 +62,7 @@ class Archiver:
         max_size: int = 1_000_000_000,
         info: list[tuple[str, str]] | None = None,
         state: StateStore | None = None,
+        state_factory: Callable[[ArchiveLayout], StateStore] | None = None,
     ) -> None:
         self.layout = ArchiveLayout(root)
         self.stats = stats
@@ -59,6 +71,7 @@ class Archiver:
         self.info = info or []
         self.factory = RecordFactory()
         self._state = state
+        self._state_factory = state_factory or sqlite_state_for
         self.capture: WarcFileWriter | None = None
         self.text: WarcFileWriter | None = None
         self.languages: Counter[tuple[str, str]] = Counter()
@@ -72,9 +85,11 @@ class Archiver:
         if not root:
             raise NotConfigured("NEWSARCHIVE_ARCHIVE_DIR is empty: nowhere to write the archive")
         assert crawler.stats is not None
+        factory = load_object(settings.get("NEWSARCHIVE_STATE_STORE"))
         archiver = cls(
             Path(root),
             stats=crawler.stats,
+            state_factory=lambda layout: factory(crawler.settings, layout),
             prefix=settings.get("NEWSARCHIVE_WARC_PREFIX"),
             max_size=settings.getint("NEWSARCHIVE_WARC_MAX_SIZE"),
             info=warcinfo_fields(settings),
@@ -91,7 +106,7 @@ class Archiver:
     def open(self) -> None:
         self.layout.create()
         if self._state is None:
-            self._state = SqliteStateStore(self.layout.state_dir / STATE_FILE)
+            self._state = self._state_factory(self.layout)
         self.capture = WarcFileWriter(
             self.layout.capture_dir, self.prefix, info=self.info, max_size=self.max_size, factory=self.factory
         )

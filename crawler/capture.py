@@ -47,6 +47,12 @@ class CaptureInfo:
     decoded_ok: bool
 
 
+def _site_of(crawler: Crawler, url: str) -> str:
+    """Site of a request the spider did not make (robots.txt from RobotsTxtMiddleware)."""
+    site_for = getattr(crawler.spider, "site_for_url", None)
+    return site_for(url) if site_for else ""
+
+
 class CaptureMiddleware:
     def __init__(self, crawler: Crawler, max_decoded_size: int) -> None:
         self.crawler = crawler
@@ -97,7 +103,7 @@ class CaptureMiddleware:
         if "dataloss" in response.flags:
             notes.append(("body-incomplete", "connection closed before the announced length"))
         start = request.meta.get(_START_META)
-        site = request.meta.get(SITE_META, "")
+        site = request.meta.get(SITE_META) or _site_of(self.crawler, response.url)
         is_article = bool(request.meta.get(ARTICLE_META))
         exchange = Exchange(
             url=response.url,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -46,6 +47,14 @@ def _crawl_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--contact", help="contact URL or mailto: put in the default User-Agent")
     g.add_argument("--text-workers", type=int, help="text extraction processes (default: one per core)")
     g.add_argument("--warc-max-size", type=int, help="rotate WARC files at this many bytes (default 10^9)")
+    d = parser.add_argument_group("distributed mode (scrapy-redis)")
+    d.add_argument(
+        "--redis",
+        metavar="URL",
+        help="redis://[:PASSWORD@]HOST:6379/0 or rediss:// (TLS); prefer --redis-url-file or the "
+        "NEWSARCHIVE_REDIS_URL environment variable so a password never shows in the process list",
+    )
+    d.add_argument("--redis-url-file", metavar="FILE", help="read the Redis URL from this file")
     o = parser.add_argument_group("output")
     o.add_argument(
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="default INFO"

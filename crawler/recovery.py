@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from archive.layout import ArchiveLayout
 from archive.recovery import RecoveryReport, conversion_ids, reconcile_state, repair_files
-from archive.state import SqliteStateStore
+from archive.state import SqliteStateStore, StateStore
 from crawler.archiver import STATE_FILE, Archiver
 from crawler.sources import Site
 
@@ -24,12 +24,14 @@ class _Counts:
         self.values[key] = self.values.get(key, start) + count
 
 
-def recover_archive(layout: ArchiveLayout, sites: Sequence[Site]) -> RecoveryReport:
+def recover_archive(
+    layout: ArchiveLayout, sites: Sequence[Site], open_state: Callable[[], StateStore] | None = None
+) -> RecoveryReport:
     report = RecoveryReport()
     if not layout.open_files():
         return report
     results = repair_files(layout, report)
-    state = SqliteStateStore(layout.state_dir / STATE_FILE)
+    state = open_state() if open_state else SqliteStateStore(layout.state_dir / STATE_FILE)
 
     def site_of(url: str) -> Site | None:
         return next((s for s in sites if s.in_domain(url) and s.is_article(url)), None)

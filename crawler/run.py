@@ -18,6 +18,7 @@ from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
+from scrapy.utils.misc import load_object
 from scrapy.utils.project import get_project_settings
 
 from archive.layout import ArchiveLayout
@@ -48,6 +49,7 @@ class CrawlOptions:
     max_error_rate: float = 0.5
     text_workers: int | None = None
     warc_max_size: int | None = None
+    redis_url: str | None = None  # distributed mode (scrapy-redis) when set
     show_progress: bool | None = None  # None: on a terminal only
     print_summary: bool | None = None  # None: on a terminal only
     extra_settings: dict[str, Any] = field(default_factory=dict)
@@ -144,15 +146,26 @@ def _locked_run(
     sources: Path, sites: list[Any], layout: ArchiveLayout, options: CrawlOptions, run_id: str, started: float
 ) -> int:
     log_file = Path(options.log_file) if options.log_file else layout.runs_dir / f"{run_id}.log"
+    settings = build_settings(sources, layout, options, run_id, log_file)
+    spider_cls: type[NewsSpider] = NewsSpider
+    if options.redis_url:
+        from crawler.distributed import DistributedError, RedisUnavailable, enable_distributed
+
+        try:
+            spider_cls = enable_distributed(settings, options.redis_url, sites)
+        except RedisUnavailable as exc:
+            return fail(exitcodes.UNAVAILABLE, str(exc))
+        except DistributedError as exc:
+            return fail(exitcodes.CONFIG, str(exc))
+    state_factory = load_object(settings.get("NEWSARCHIVE_STATE_STORE"))
     try:
-        recovery = recover_archive(layout, sites)
+        recovery = recover_archive(layout, sites, lambda: state_factory(settings, layout))
     except StateError as exc:
         return fail(exitcodes.IO_ERROR, f"crawl state unusable: {exc}")
     except OSError as exc:
         return fail(exitcodes.IO_ERROR, f"cannot repair files left by a killed run: {exc}")
-    settings = build_settings(sources, layout, options, run_id, log_file)
-    process = CrawlerProcess(settings, install_root_handler=True)
-    crawler = process.create_crawler(NewsSpider)
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(spider_cls)
     process.crawl(crawler, sources=str(sources))
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}

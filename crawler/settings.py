@@ -55,7 +55,6 @@ DOWNLOADER_MIDDLEWARES = {
     # (which would decode a second time and runs charset detection over gzip bytes) is off.
     "crawler.capture.CaptureMiddleware": 950,
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
-    "crawler.conditional.ConditionalRequestMiddleware": 560,
 }
 EXTENSIONS = {
     "crawler.archiver.Archiver": 100,
@@ -81,6 +80,10 @@ NEWSARCHIVE_MAX_DEPTH = 3  # per site, unless the sources file says otherwise
 NEWSARCHIVE_TEXT_WORKERS = 0  # 0 = one per CPU core; extraction runs in worker processes
 NEWSARCHIVE_TEXT_TIMEOUT = 120  # seconds one page's extraction may take in a worker
 NEWSARCHIVE_RUN_ID = ""  # set by the CLI
+# Factory (settings, ArchiveLayout) -> StateStore. Distributed mode swaps in a Redis store so
+# validators and digests are shared by every worker; the embedded default is one SQLite file.
+NEWSARCHIVE_STATE_STORE = "crawler.archiver.sqlite_state"
+NEWSARCHIVE_REDIS_URL = ""  # distributed mode (scrapy-redis) when set
 
 LOG_LEVEL = "INFO"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"

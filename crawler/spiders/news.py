@@ -62,6 +62,9 @@ class NewsSpider(Spider):
         spider.sites = {s.name: s for s in sites}
         return spider
 
+    def site_for_url(self, url: str) -> str:
+        return next((s.name for s in self.sites.values() if s.in_domain(url)), "")
+
     @property
     def archiver(self) -> Archiver:
         archiver = self.crawler.get_extension(Archiver)
