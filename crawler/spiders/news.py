@@ -46,6 +46,7 @@ class NewsSpider(Spider):
         self.sources_path = sources
         self.sites: dict[str, Site] = {}
         self.scheduled: Counter[str] = Counter()
+        self.seen: set[str] = set()  # canonical URLs requested this run (counted once against max_pages)
         self.now = datetime.now(UTC)
 
     @classmethod
@@ -95,6 +96,7 @@ class NewsSpider(Spider):
         self, site: Site, url: str, *, depth: int, kind: str, callback: Any, priority: int = 0
     ) -> Request:
         self.scheduled[site.name] += 1
+        self.seen.add(url)
         return Request(
             url,
             callback=callback,
@@ -112,6 +114,8 @@ class NewsSpider(Spider):
             url = canonical_url(raw_url)
         except ValueError:
             stats.inc_value(f"newsarchive/site/{site.name}/skipped/invalid_url")
+            return None
+        if url in self.seen:
             return None
         if not site.in_domain(url):
             stats.inc_value(f"newsarchive/site/{site.name}/skipped/offsite")
@@ -142,6 +146,7 @@ class NewsSpider(Spider):
             stats.inc_value(f"newsarchive/site/{site.name}/cut/max_pages")
             return None
         self.scheduled[site.name] += 1
+        self.seen.add(url)
         return Request(
             url,
             callback=self.parse_page,
@@ -236,7 +241,11 @@ class NewsSpider(Spider):
         request = failure.request
         site = request.meta.get(SITE_META, "?")
         name = failure.type.__name__ if failure.type else "Error"
-        if name == "IgnoreRequest" and "archived raw" in str(failure.value):
+        message = str(failure.value)
+        if name == "IgnoreRequest" and "robots.txt" in message:
+            self.crawler.stats.inc_value(f"newsarchive/site/{site}/skipped/robots_txt")
+            return
+        if name == "IgnoreRequest" and "archived raw" in message:
             name = "NotDecodable"
         self.crawler.stats.inc_value(f"newsarchive/site/{site}/errors/{name}")
         logger.warning("%s: %s: %s", request.url, name, failure.getErrorMessage())
