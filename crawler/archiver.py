@@ -231,8 +231,9 @@ class Archiver:
         except OSError as exc:
             self._fatal(exc)
             raise ArchiveWriteError(self.fatal_error or str(exc)) from exc
-        if conversion_id:
-            self.state.put(replace(plan_state, text_record_id=conversion_id))
+        if conversion_id and result is not None:
+            published = plan_state.published or _iso_date(result.article.date_published)
+            self.state.put(replace(plan_state, text_record_id=conversion_id, published=published))
         return conversion_id
 
     def _count_capture(self, plan: CapturePlan, exchange: Exchange, site: str) -> None:
@@ -244,6 +245,13 @@ class Archiver:
         elif plan.state.is_article and exchange.head.status == 200:
             previous_known = plan.state.first_seen != exchange.date
             inc(f"newsarchive/site/{site}/{'changed' if previous_known else 'new'}")
+
+
+def _iso_date(value: str | None) -> str | None:
+    """A publication date as the recheck policy reads it (date-only values are taken as UTC midnight)."""
+    if not value:
+        return None
+    return value if "T" in value else f"{value}T00:00:00+00:00"
 
 
 def warcinfo_fields(settings: Any) -> list[tuple[str, str]]:

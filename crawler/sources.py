@@ -50,7 +50,7 @@ class Site:
     max_pages: int = 1000
     language: str | None = None
     max_age_days: float | None = None
-    recheck_days: float = 2.0
+    recheck_days: float = 7.0
 
     def is_article(self, url: str) -> bool:
         return any(p.search(url) for p in self.article_urls)
@@ -182,7 +182,7 @@ def _parse_site(t: dict[str, Any], where: str, default_max_pages: int, default_m
         max_pages=_int(t, "max_pages", where, default_max_pages, minimum=1),
         language=_language(t, where),
         max_age_days=_number(t, "max_age_days", where, None),
-        recheck_days=_number(t, "recheck_days", where, 2.0) or 0.0,
+        recheck_days=_number(t, "recheck_days", where, 7.0) or 0.0,
     )
     for key in _LIST_OF_URLS:
         for url in urls[key]:

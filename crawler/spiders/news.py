@@ -135,7 +135,10 @@ class NewsSpider(Spider):
         if is_article:
             known = self.archiver.state.get(url)
             if known is not None and known.record_id:
-                if not self._due_for_recheck(site, known.published or known.first_seen, published):
+                if published is not None and known.published != published.isoformat():
+                    known.published = published.isoformat()
+                    self.archiver.state.put(known)
+                if not self._due_for_recheck(site, known.published or known.first_seen):
                     stats.inc_value(f"newsarchive/site/{site.name}/skipped/not_due")
                     return None
                 if known.etag:
@@ -156,16 +159,16 @@ class NewsSpider(Spider):
             meta={SITE_META: site.name, DEPTH_META: depth, KIND_META: "page", ARTICLE_META: is_article},
         )
 
-    def _due_for_recheck(self, site: Site, known_date: str, published: datetime | None) -> bool:
-        reference = published
-        if reference is None and known_date:
-            try:
-                reference = datetime.fromisoformat(known_date.replace("Z", "+00:00"))
-            except ValueError:
-                reference = None
-        if reference is None:
+    def _due_for_recheck(self, site: Site, reference: str) -> bool:
+        """Articles are re-checked while younger than ``recheck_days``: by publication date when a
+        feed, sitemap or the page itself told us one, else by when we first archived them."""
+        try:
+            moment = datetime.fromisoformat(reference.replace("Z", "+00:00"))
+        except ValueError:
             return True
-        return self.now - reference <= timedelta(days=site.recheck_days)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return self.now - moment <= timedelta(days=site.recheck_days)
 
     # --- callbacks ---------------------------------------------------------------------------
     def parse_page(self, response: Response) -> Iterator[Any]:

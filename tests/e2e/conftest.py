@@ -48,6 +48,6 @@ def demo_server() -> Iterator[DemoServer]:
         server.stop()
 
 
-def write_sources(server: DemoServer, path: Path) -> Path:
-    path.write_text(demo_sources_toml(server.base_url), encoding="utf-8")
+def write_sources(server: DemoServer, path: Path, extra: str = "") -> Path:
+    path.write_text(demo_sources_toml(server.base_url) + extra, encoding="utf-8")
     return path

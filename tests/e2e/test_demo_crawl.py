@@ -82,9 +82,15 @@ def test_every_file_validates_with_warcio_and_fastwarc(crawl: tuple) -> None:
     files = all_files(archive)
     assert len(files) >= 2
     for path in files:
-        check = subprocess.run([Path(sys.executable).with_name("warcio"), "check", "-v", str(path)], capture_output=True, text=True)
+        check = subprocess.run(
+            [Path(sys.executable).with_name("warcio"), "check", "-v", str(path)],
+            capture_output=True,
+            text=True,
+        )
         assert check.returncode == 0, check.stdout + check.stderr
-        fast = subprocess.run([Path(sys.executable).with_name("fastwarc"), "check", str(path)], capture_output=True, text=True)
+        fast = subprocess.run(
+            [Path(sys.executable).with_name("fastwarc"), "check", str(path)], capture_output=True, text=True
+        )
         assert fast.returncode == 0, fast.stdout + fast.stderr
         recs = records(path)
         assert gzip_members(path) == len(recs), "one gzip member per record"
@@ -200,7 +206,10 @@ def test_text_records_are_conversions_linked_to_responses(crawl: tuple) -> None:
             for rec in ArchiveIterator(fh):
                 if rec.rec_type == "response":
                     h = rec.rec_headers
-                    responses[h.get_header("WARC-Record-ID")] = (h.get_header("WARC-Target-URI"), h.get_header("WARC-Date"))
+                    responses[h.get_header("WARC-Record-ID")] = (
+                        h.get_header("WARC-Target-URI"),
+                        h.get_header("WARC-Date"),
+                    )
     conversions = 0
     for path in sorted((archive / "text").glob("*.warc.gz")):
         with path.open("rb") as fh:
@@ -211,7 +220,9 @@ def test_text_records_are_conversions_linked_to_responses(crawl: tuple) -> None:
                     uri, date = responses[h.get_header("WARC-Refers-To")]
                     assert h.get_header("WARC-Target-URI") == uri and h.get_header("WARC-Date") == date
                     assert h.get_header("Content-Type") == "text/plain; charset=utf-8"
-                    assert h.get_header("WARC-Concurrent-To") is None and h.get_header("WARC-IP-Address") is None
+                    assert (
+                        h.get_header("WARC-Concurrent-To") is None and h.get_header("WARC-IP-Address") is None
+                    )
                     assert h.get_header("WARC-Payload-Digest") is None
                     langs = h.get_header("WARC-Identified-Content-Language")
                     assert langs and all(len(code) == 3 for code in langs.split(","))
