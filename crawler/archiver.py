@@ -167,7 +167,11 @@ class Archiver:
         previous = self.state.get(exchange.url)
         plan = plan_capture(exchange, previous, self.factory, is_article=is_article)
         records = [plan.request, plan.main]
-        awaits_text = is_article and plan.changed and plan.main.get("WARC-Truncated") is None
+        # Text only for a whole, decodable, new or changed article page.
+        awaits_text = (
+            is_article and plan.changed and exchange.truncated is None and exchange.decoded is not None
+        )
+        plan.extra["awaits_text"] = awaits_text
         if not awaits_text:
             records.append(
                 self.factory.crawl_metadata(exchange.url, exchange.date, plan.record_id, plan.metadata_fields)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import IgnoreRequest, StopDownload
 from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 
@@ -36,6 +36,7 @@ CAPTURE_META = "newsarchive_capture"
 SITE_META = "newsarchive_site"
 ARTICLE_META = "newsarchive_article"
 _START_META = "_newsarchive_start"
+_BYTES_META = "_newsarchive_bytes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,16 +55,35 @@ def _site_of(crawler: Crawler, url: str) -> str:
 
 
 class CaptureMiddleware:
-    def __init__(self, crawler: Crawler, max_decoded_size: int) -> None:
+    def __init__(self, crawler: Crawler, max_decoded_size: int, max_body_size: int) -> None:
         self.crawler = crawler
         self.max_decoded_size = max_decoded_size
+        self.max_body_size = max_body_size
         self._archiver: Archiver | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CaptureMiddleware:
-        mw = cls(crawler, crawler.settings.getint("NEWSARCHIVE_MAX_DECODED_SIZE"))
+        settings = crawler.settings
+        mw = cls(
+            crawler,
+            settings.getint("NEWSARCHIVE_MAX_DECODED_SIZE"),
+            settings.getint("NEWSARCHIVE_MAX_BODY_SIZE"),
+        )
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
+        if mw.max_body_size > 0:
+            crawler.signals.connect(mw.bytes_received, signal=signals.bytes_received)
         return mw
+
+    def bytes_received(self, data: bytes, request: Request, spider: Any) -> None:
+        """Stop reading a body at the size limit; the part read is archived, marked truncated.
+
+        Scrapy's own DOWNLOAD_MAXSIZE throws the whole response away; an archive would rather
+        keep the first ``NEWSARCHIVE_MAX_BODY_SIZE`` bytes with ``WARC-Truncated: length``.
+        """
+        received = request.meta.get(_BYTES_META, 0) + len(data)
+        request.meta[_BYTES_META] = received
+        if received > self.max_body_size:
+            raise StopDownload(fail=False)
 
     def spider_opened(self, spider: Any) -> None:
         self._archiver = self.crawler.get_extension(Archiver)
@@ -84,6 +104,19 @@ class CaptureMiddleware:
             reason = None
         head = ResponseHead(response.protocol or "HTTP/1.1", response.status, reason, headers)
         notes: list[tuple[str, str]] = []
+        body = response.body
+        truncated: str | None = None
+        if "download_stopped" in response.flags and self.max_body_size > 0:
+            truncated = "length"
+            body = body[: self.max_body_size]
+            notes.append(("truncated", f"body cut at {self.max_body_size} bytes (NEWSARCHIVE_MAX_BODY_SIZE)"))
+            stats.inc_value("newsarchive/truncated/length")
+            logger.warning(
+                "%s: body larger than %d bytes, archived truncated", response.url, self.max_body_size
+            )
+        elif "dataloss" in response.flags:
+            truncated = "disconnect"
+            notes.append(("body-incomplete", "connection closed before the announced length"))
         encodings = head.get_all(b"content-encoding")
         decoded: bytes | None
         decode_error: str | None = None
@@ -100,8 +133,6 @@ class CaptureMiddleware:
         if decode_error:
             notes.append(("content-decoding-error", decode_error))
             logger.warning("archived %s raw, body not decoded: %s", response.url, decode_error)
-        if "dataloss" in response.flags:
-            notes.append(("body-incomplete", "connection closed before the announced length"))
         start = request.meta.get(_START_META)
         site = request.meta.get(SITE_META) or _site_of(self.crawler, response.url)
         is_article = bool(request.meta.get(ARTICLE_META))
@@ -111,22 +142,24 @@ class CaptureMiddleware:
             request_headers=tuple(header_pairs(request.headers.items())),
             request_body=request.body,
             head=head,
-            body=response.body,
+            body=body,
             decoded=decoded,
             date=warc_date(),
             ip=str(response.ip_address) if response.ip_address else None,
             fetch_ms=int((time.monotonic() - start) * 1000) if start else None,
-            truncated="length" if "dataloss" in response.flags else None,
+            truncated=truncated,
             notes=tuple(notes),
         )
         plan = self._archiver.archive_exchange(
-            exchange, site=site, is_article=is_article and decoded is not None and response.status == 200
+            exchange, site=site, is_article=is_article and response.status == 200
         )
         request.meta[CAPTURE_META] = CaptureInfo(
             plan=plan, fields=plan.metadata_fields, decoded_ok=decoded is not None
         )
         if decoded is None:
             raise IgnoreRequest(f"not decodable, archived raw: {decode_error}")
+        if truncated:
+            raise IgnoreRequest(f"body truncated ({truncated}), archived raw without text extraction")
         if not encodings:
             return response
         new_headers = Headers(response.headers)

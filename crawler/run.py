@@ -159,9 +159,13 @@ def _locked_run(
             return fail(exitcodes.CONFIG, str(exc))
     state_factory = load_object(settings.get("NEWSARCHIVE_STATE_STORE"))
     try:
+        state_factory(settings, layout).close()  # fail fast on a corrupt or locked state store
         recovery = recover_archive(layout, sites, lambda: state_factory(settings, layout))
     except StateError as exc:
-        return fail(exitcodes.IO_ERROR, f"crawl state unusable: {exc}")
+        return fail(
+            exitcodes.IO_ERROR,
+            f"crawl state unusable: {exc} (the WARC files are intact; move the state file aside to start afresh)",
+        )
     except OSError as exc:
         return fail(exitcodes.IO_ERROR, f"cannot repair files left by a killed run: {exc}")
     process = CrawlerProcess(settings)

@@ -53,6 +53,7 @@ DOWNLOADER_MIDDLEWARES = {
     # Sees every response first (before redirects and retries), body still content-encoded;
     # it archives the exchange and hands a decoded response on, so HttpCompressionMiddleware
     # (which would decode a second time and runs charset detection over gzip bytes) is off.
+    "crawler.scope.ScopeMiddleware": 50,
     "crawler.capture.CaptureMiddleware": 950,
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
 }
@@ -65,8 +66,10 @@ ITEM_PIPELINES = {
 # One item per article page: 100 parallel item slots per response only cost CPU (scrapy#5182).
 CONCURRENT_ITEMS = 4
 DUPEFILTER_CLASS = "scrapy.dupefilters.RFPDupeFilter"
-DOWNLOAD_MAXSIZE = 64 * 1024 * 1024  # 64m on the wire
-DOWNLOAD_WARNSIZE = 16 * 1024 * 1024  # 16m
+# Scrapy's limit drops an oversized response whole; ours (NEWSARCHIVE_MAX_BODY_SIZE) keeps the
+# first part, marked WARC-Truncated. Scrapy's stays as a backstop far above it.
+DOWNLOAD_MAXSIZE = 1024 * 1024 * 1024  # 1024m
+DOWNLOAD_WARNSIZE = 0
 
 # --- newsarchive -----------------------------------------------------------------------------
 NEWSARCHIVE_ARCHIVE_DIR = "archive-data"
@@ -74,7 +77,8 @@ NEWSARCHIVE_SOURCES = ""  # path of the sources TOML
 NEWSARCHIVE_WARC_PREFIX = "NEWSARCHIVE"
 NEWSARCHIVE_WARC_MAX_SIZE = 1_000_000_000  # WARC 1.1 Annex C: 1 GB
 NEWSARCHIVE_WARC_OPERATOR = ""
-NEWSARCHIVE_MAX_DECODED_SIZE = 32 * 1024 * 1024  # 32m: decoded copy used for digests and text
+NEWSARCHIVE_MAX_BODY_SIZE = 32 * 1024 * 1024  # 32m as received; the rest is cut (WARC-Truncated: length)
+NEWSARCHIVE_MAX_DECODED_SIZE = 32 * 1024 * 1024  # 32m decoded: beyond it a body is a bomb, archived raw
 NEWSARCHIVE_MAX_PAGES = 1000  # per site, unless the sources file says otherwise
 NEWSARCHIVE_MAX_DEPTH = 3  # per site, unless the sources file says otherwise
 NEWSARCHIVE_TEXT_WORKERS = 0  # 0 = one per CPU core; extraction runs in worker processes

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.http import Response, TextResponse
@@ -28,6 +29,7 @@ from crawler.archiver import Archiver
 from crawler.capture import ARTICLE_META, CAPTURE_META, SITE_META, CaptureInfo
 from crawler.discovery import Entry, parse_xml_document, robots_sitemaps
 from crawler.items import ArticlePage
+from crawler.scope import OutOfScope, is_private_host, site_is_private
 from crawler.sources import Site, load_sources
 
 logger = logging.getLogger(__name__)
@@ -120,6 +122,9 @@ class NewsSpider(Spider):
         if not site.in_domain(url):
             stats.inc_value(f"newsarchive/site/{site.name}/skipped/offsite")
             return None
+        if is_private_host(urlsplit(url).hostname or "") and not site_is_private(site):
+            stats.inc_value(f"newsarchive/site/{site.name}/skipped/private_address")
+            return None
         if not site.may_follow(url):
             stats.inc_value(f"newsarchive/site/{site.name}/skipped/denied")
             return None
@@ -177,7 +182,7 @@ class NewsSpider(Spider):
         capture: CaptureInfo | None = response.meta.get(CAPTURE_META)
         if response.status != 200 or not isinstance(response, TextResponse):
             return
-        if response.meta.get(ARTICLE_META) and capture is not None and capture.plan.changed:
+        if capture is not None and capture.plan.extra.get("awaits_text"):
             yield ArticlePage(
                 url=response.url,
                 site=site.name,
@@ -243,6 +248,8 @@ class NewsSpider(Spider):
     def on_error(self, failure: Any) -> None:
         request = failure.request
         site = request.meta.get(SITE_META, "?")
+        if failure.check(OutOfScope):
+            return  # counted as a skip by the scope middleware
         name = failure.type.__name__ if failure.type else "Error"
         message = str(failure.value)
         if name == "IgnoreRequest" and "robots.txt" in message:

@@ -1,0 +1,84 @@
+"""Keep every request inside its site: scheme, domains and address ranges.
+
+The spider only schedules in-scope links, but redirects are followed by Scrapy's
+RedirectMiddleware without asking the spider, so the check must sit in the downloader: a
+redirect to another domain, to ``file://``, or to a private or loopback address (a public
+site trying to reach services on our own network) is dropped here, counted and logged.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from scrapy.exceptions import IgnoreRequest
+
+from crawler.capture import SITE_META
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+
+    from crawler.sources import Site
+
+logger = logging.getLogger(__name__)
+
+
+class OutOfScope(IgnoreRequest):
+    """A request left its site's scope; it is skipped, not an error of the site."""
+
+
+def is_private_host(host: str) -> bool:
+    """Loopback, private, link-local or otherwise non-public addresses (and ``localhost``)."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return not address.is_global
+
+
+def site_is_private(site: Site) -> bool:
+    """A site configured on a private address may crawl it (the demo site, an intranet)."""
+    urls = (*site.start_urls, *site.feeds, *site.sitemaps)
+    return any(is_private_host(urlsplit(u).hostname or "") for u in urls)
+
+
+class ScopeMiddleware:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ScopeMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        parts = urlsplit(request.url)
+        sites: dict[str, Site] = getattr(self.crawler.spider, "sites", {})
+        site = sites.get(request.meta.get(SITE_META, ""))
+        if parts.scheme not in ("http", "https"):
+            self._drop(request, site, "scheme", f"{parts.scheme}: URLs are never fetched")
+        if site is None:
+            return
+        host = parts.hostname or ""
+        if not site.in_domain(request.url):
+            self._drop(request, site, "offsite", f"{host} is outside allowed_domains")
+        if is_private_host(host) and not site_is_private(site):
+            self._drop(request, site, "private_address", f"{host} is a private or loopback address")
+
+    def _drop(self, request: Request, site: Site | None, reason: str, message: str) -> None:
+        name = site.name if site else request.meta.get(SITE_META, "?")
+        stats = self.crawler.stats
+        if stats is not None:
+            stats.inc_value(f"newsarchive/site/{name}/skipped/{reason}")
+        logger.info("skipped %s: %s", request.url, message)
+        raise OutOfScope(f"out of scope ({reason}): {message}")
+
+
+def on_scope(spider: Any, failure: Any) -> bool:
+    """True when the failure is a scope skip (already counted), for the spider's errback."""
+    return bool(failure.check(OutOfScope))
