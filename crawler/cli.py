@@ -46,6 +46,14 @@ def _crawl_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--contact", help="contact URL or mailto: put in the default User-Agent")
     g.add_argument("--text-workers", type=int, help="text extraction processes (default: one per core)")
     g.add_argument("--warc-max-size", type=int, help="rotate WARC files at this many bytes (default 10^9)")
+    g.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override any Scrapy or NEWSARCHIVE_* setting (repeatable), e.g. --set NEWSARCHIVE_MAX_BODY_SIZE=1000000",
+    )
     d = parser.add_argument_group("distributed mode (scrapy-redis)")
     d.add_argument(
         "--redis",
