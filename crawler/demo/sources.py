@@ -27,6 +27,9 @@ max_depth = 4
 max_pages = 500
 feeds = ["{base}/feeds/ur.xml", "{base}/feeds/hi.xml", "{base}/feeds/vi.rdf", "{base}/feeds/en.atom"]
 sitemaps = ["{base}/sitemap.xml"]
+# The demo's articles are dated months back; re-check them all on every run (real sites keep
+# the default, 7 days), so a second demo run shows conditional requests and revisits.
+recheck_days = 36500
 """
 
 

@@ -118,7 +118,7 @@ def test_sigterm_finishes_in_flight_closes_files_and_exits_interrupted(demo_serv
 def test_kill_9_then_next_run_completes_the_archive_exactly_once(
     demo_server: DemoServer, tmp_path: Path, kill_after: int
 ) -> None:
-    sources = write_sources(demo_server, tmp_path / "s.toml", "\n[defaults]\nrecheck_days = 36500\n")
+    sources = write_sources(demo_server, tmp_path / "s.toml")
     archive = tmp_path / "a"
     proc = _start(sources, archive)
     _wait_for(lambda: len(demo_server.sent) >= kill_after)
