@@ -22,6 +22,10 @@ from pathlib import Path
 from crawler import exitcodes
 
 
+class UsageError(Exception):
+    """A command-line value is unusable (exit code 2, like argparse's own errors)."""
+
+
 def _crawl_options(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("crawl limits and politeness")
     g.add_argument(
@@ -234,6 +238,9 @@ def main(argv: list[str] | None = None) -> int:
         args.port = DEFAULT_PORT
     try:
         return int(args.func(args))
+    except UsageError as exc:
+        print(f"newsarchive: {exc}", file=sys.stderr)
+        return exitcodes.USAGE
     except KeyboardInterrupt:
         return exitcodes.INTERRUPTED
 

@@ -7,6 +7,7 @@ and start time for humans; the lock itself is the flock, not the file's existenc
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import time
@@ -28,10 +29,8 @@ class ArchiveLock:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = ""
-            try:
+            with contextlib.suppress(OSError):
                 holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
-            except OSError:
-                pass
             os.close(fd)
             raise LockHeld(f"{self.path} is held by another run ({holder or 'unknown holder'})") from None
         os.ftruncate(fd, 0)

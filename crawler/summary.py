@@ -7,7 +7,6 @@ Written as JSON next to the archive (``DIR/runs/RUN_ID.json``) so cron users, Sc
 from __future__ import annotations
 
 import json
-import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,7 +88,7 @@ def write_summary(path: Path, summary: dict[str, Any]) -> None:
     tmp.write_text(
         json.dumps(summary, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8"
     )
-    os.replace(tmp, path)
+    tmp.replace(path)
 
 
 def human_summary(summary: dict[str, Any]) -> str:

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
@@ -41,7 +41,7 @@ KIND_META = "newsarchive_kind"  # page, feed, sitemap, robots
 class NewsSpider(Spider):
     name = "news"
     # Errors are counted per site by the errback; a 304 is an answer, not an error.
-    handle_httpstatus_list = [304]
+    handle_httpstatus_list: ClassVar[list[int]] = [304]
 
     def __init__(self, sources: str | None = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -132,10 +132,10 @@ class NewsSpider(Spider):
         if not is_article and depth > site.max_depth:
             stats.inc_value(f"newsarchive/site/{site.name}/cut/max_depth")
             return None
-        if site.max_age_days is not None and published is not None:
-            if self.now - published > timedelta(days=site.max_age_days):
-                stats.inc_value(f"newsarchive/site/{site.name}/skipped/too_old")
-                return None
+        too_old = site.max_age_days is not None and published is not None
+        if too_old and self.now - published > timedelta(days=site.max_age_days):  # type: ignore[operator]
+            stats.inc_value(f"newsarchive/site/{site.name}/skipped/too_old")
+            return None
         headers: dict[str, str] = {}
         if is_article:
             known = self.archiver.state.get(url)

@@ -21,7 +21,18 @@ from tests.e2e.conftest import FAST, NEWSARCHIVE, newsarchive, write_sources
 
 pytestmark = pytest.mark.slow
 
-SLOW = ["--no-autothrottle", "--delay", "0.15", "--per-host", "1", "--concurrency", "1", "--text-workers", "1", "--no-progress"]
+SLOW = [
+    "--no-autothrottle",
+    "--delay",
+    "0.15",
+    "--per-host",
+    "1",
+    "--concurrency",
+    "1",
+    "--text-workers",
+    "1",
+    "--no-progress",
+]
 
 
 def _start(sources: Path, archive: Path) -> subprocess.Popen[str]:
@@ -34,7 +45,7 @@ def _start(sources: Path, archive: Path) -> subprocess.Popen[str]:
     )
 
 
-def _wait_for(predicate, timeout: float = 60.0) -> None:  # noqa: ANN001
+def _wait_for(predicate, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -99,7 +110,9 @@ def test_two_concurrent_runs_one_wins(demo_server: DemoServer, tmp_path: Path) -
         first.communicate(timeout=120)
 
 
-def test_sigterm_finishes_in_flight_closes_files_and_exits_interrupted(demo_server: DemoServer, tmp_path: Path) -> None:
+def test_sigterm_finishes_in_flight_closes_files_and_exits_interrupted(
+    demo_server: DemoServer, tmp_path: Path
+) -> None:
     sources = write_sources(demo_server, tmp_path / "s.toml")
     archive = tmp_path / "a"
     proc = _start(sources, archive)
@@ -133,7 +146,9 @@ def test_kill_9_then_next_run_completes_the_archive_exactly_once(
     responses, texts = _article_counts(archive, demo_server.base_url)
     expected = {a.url(demo_server.base_url) for a in demo_articles()}
     assert set(responses) == expected, "every article archived"
-    assert all(n == 1 for n in responses.values()), f"archived twice: {[u for u, n in responses.items() if n > 1]}"
+    assert all(n == 1 for n in responses.values()), (
+        f"archived twice: {[u for u, n in responses.items() if n > 1]}"
+    )
     assert set(texts) == expected and all(n == 1 for n in texts.values()), "one text record per article"
     summary = json.loads(sorted(archive.glob("runs/*.json"))[-1].read_text())
     assert summary["recovered"]["files_repaired"] or summary["recovered"]["files_removed"]
@@ -141,7 +156,9 @@ def test_kill_9_then_next_run_completes_the_archive_exactly_once(
 
 def test_bad_sources_file_exits_78_naming_site_and_field(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
-    bad.write_text('[[sites]]\nname = "dawn-ur"\nstart_urls = ["https://example.org/"]\narticle_urls = ["(unclosed"]\n')
+    bad.write_text(
+        '[[sites]]\nname = "dawn-ur"\nstart_urls = ["https://example.org/"]\narticle_urls = ["(unclosed"]\n'
+    )
     result = newsarchive("crawl", str(bad), "--archive", str(tmp_path / "a"))
     assert result.code == exitcodes.CONFIG
     assert "dawn-ur" in result.stderr and "article_urls" in result.stderr
@@ -166,7 +183,9 @@ def test_a_dead_site_exits_3_and_reports(tmp_path: Path) -> None:
     sources.write_text(
         f'[[sites]]\nname = "down"\nstart_urls = ["http://127.0.0.1:{port}/"]\narticle_urls = ["/news/"]\n'
     )
-    result = newsarchive("crawl", str(sources), "--archive", str(tmp_path / "a"), *FAST, "--max-error-rate", "0.5")
+    result = newsarchive(
+        "crawl", str(sources), "--archive", str(tmp_path / "a"), *FAST, "--max-error-rate", "0.5"
+    )
     assert result.code == exitcodes.SITE_ERRORS, result.stderr
     assert "down" in result.stderr
     summary = json.loads(next((tmp_path / "a" / "runs").glob("*.json")).read_text())

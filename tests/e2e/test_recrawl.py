@@ -16,7 +16,6 @@ from tests.e2e.conftest import FAST, newsarchive, write_sources
 pytestmark = pytest.mark.slow
 
 
-
 def _records(archive: Path, kind: str = "warc") -> list[tuple[str, dict, bytes]]:
     out = []
     for path in sorted((archive / kind).glob("*.warc.gz")):
@@ -72,7 +71,7 @@ def test_second_run_sends_validators_writes_revisits_and_finds_changes(
             assert len(responses) == 1 and not revisits
         else:
             assert len(responses) == 1 and len(revisits) == 1, path
-            headers, block = revisits[0]
+            headers, _block = revisits[0]
             assert headers["WARC-Profile"] == PROFILE_NOT_MODIFIED
             assert headers["WARC-Refers-To"] == responses[0]["WARC-Record-ID"]
             assert headers["WARC-Refers-To-Date"] == responses[0]["WARC-Date"]
