@@ -16,10 +16,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crawler import exitcodes
+
+if TYPE_CHECKING:
+    from crawler.run import CrawlOptions
 
 
 class UsageError(Exception):
@@ -85,10 +90,30 @@ def _crawl_options(parser: argparse.ArgumentParser) -> None:
     o.add_argument("--quiet", dest="summary", action="store_false", help="print the summary only on failure")
 
 
-def _options(args: argparse.Namespace):
+def _redis_url(args: argparse.Namespace) -> str | None:
+    if getattr(args, "redis", None):
+        return str(args.redis)
+    path = getattr(args, "redis_url_file", None)
+    if path:
+        try:
+            return Path(path).read_text(encoding="utf-8").strip() or None
+        except OSError as exc:
+            raise UsageError(f"cannot read --redis-url-file {path}: {exc.strerror}") from exc
+    return os.environ.get("NEWSARCHIVE_REDIS_URL") or None
+
+
+def _options(args: argparse.Namespace) -> CrawlOptions:
     from crawler.run import CrawlOptions
 
+    extra: dict[str, str] = {}
+    for item in args.settings:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--set expects NAME=VALUE, got {item!r}")
+        extra[name.strip()] = value
     return CrawlOptions(
+        extra_settings=extra,
+        redis_url=_redis_url(args),
         max_pages=args.max_pages,
         max_depth=args.max_depth,
         concurrency=args.concurrency,
