@@ -20,7 +20,8 @@ trafilatura options (:data:`TRAFILATURA_OPTIONS`) and why:
 * ``deduplicate=False``: trafilatura's dedup cache is per process, which would make the
   result depend on what a worker processed before.
 * ``with_metadata=True``: title, author, date, site name and description in the same pass.
-* ``prune_xpath``: the label / widget rules of :mod:`archive.boilerplate`.
+* the page is parsed once (``trafilatura.load_html``), pruned by the label / widget rules of
+  :mod:`archive.boilerplate`, and the tree is what ``bare_extraction`` gets.
 """
 
 from __future__ import annotations
@@ -56,11 +57,9 @@ TRAFILATURA_OPTIONS: dict[str, object] = {
     "deduplicate": False,
 }
 
-# How much of the body is searched for <meta charset> and <html lang>.
+# How much of the body is searched for <meta charset>.
 _HEAD_BYTES = 8192
 _META_CHARSET = re.compile(rb"""<meta\b[^>]*?\bcharset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)""", re.IGNORECASE)
-_HTML_LANG = re.compile(r"""<html\b[^>]*?\blang\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.IGNORECASE)
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF16_LE, "utf-16"),
@@ -121,9 +120,13 @@ def _extract(body: bytes, url: str, declared_charset: str | None) -> ArticleText
         logger.debug("no extraction for %s: binary body", url)
         return None
     html = decode_html(body, declared_charset)
-    document = trafilatura.bare_extraction(
-        html, url=url, prune_xpath=list(boilerplate.prune_xpaths()), **TRAFILATURA_OPTIONS
-    )
+    tree = trafilatura.load_html(html)
+    if tree is None:
+        logger.debug("no extraction for %s: not HTML", url)
+        return None
+    boilerplate.prune_tree(tree)
+    # Given a tree, trafilatura parses nothing again (it works on a copy).
+    document = trafilatura.bare_extraction(tree, url=url, **TRAFILATURA_OPTIONS)
     if document is None:
         logger.debug("no article text in %s", url)
         return None
@@ -138,7 +141,7 @@ def _extract(body: bytes, url: str, declared_charset: str | None) -> ArticleText
         date_published=document.date or None,
         sitename=document.sitename or None,
         description=document.description or None,
-        html_lang=html_lang(html),
+        html_lang=tree.getroottree().getroot().get("lang") or None,
     )
 
 
@@ -208,13 +211,6 @@ def _detect(body: bytes) -> str | None:
 
 def _finish(text: str, encoding: str) -> str:
     return unicodedata.normalize("NFC", text) if encoding == "cp1258" else text
-
-
-def html_lang(html: str) -> str | None:
-    """The ``lang`` attribute of ``<html>``, skipping conditional comments before it."""
-    head = _COMMENT.sub("", html[: _HEAD_BYTES * 2])
-    match = _HTML_LANG.search(head)
-    return match.group(1) if match else None
 
 
 def _restore_marks(author: str | None, html: str) -> str | None:

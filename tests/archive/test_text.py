@@ -23,7 +23,6 @@ from archive.text import (
     decode_html,
     extract_article,
     extractor_info,
-    html_lang,
 )
 
 SEEDS = Path(__file__).resolve().parent.parent / "data" / "seeds"
@@ -175,9 +174,11 @@ def test_decode_survives_unknown_labels_and_undecodable_bytes():
 
 
 def test_html_lang_skips_conditional_comments():
-    page = '<!--[if IE 8]><html class="ie8" lang="en"><![endif]--><!--[if gt IE 8]><!-->'
-    assert html_lang(page + '<html lang="ur" dir="rtl"><!--<![endif]-->') == "ur"
-    assert html_lang("<html><head></head></html>") is None
+    # 002 starts with <!--[if IE 8]><html class="ie8" lang="en"><![endif]-->.
+    assert b'lang="en"' in (SEEDS / "002_ur_wordpress.html").read_bytes()[:200]
+    article = extract("002_ur_wordpress")
+    assert article is not None
+    assert article.html_lang == "ur"
 
 
 # --- hostile and empty bodies -------------------------------------------------------------
@@ -372,8 +373,25 @@ def test_long_paragraph_starting_with_a_heading_phrase_is_kept():
     assert "the minutes of the meeting" in article.text
 
 
-def test_prune_xpaths_compile():
-    from lxml import etree
+def test_prune_tree_counts_what_it_removed():
+    from lxml import html
 
-    for expression in boilerplate.prune_xpaths():
-        etree.XPath(expression)
+    tree = html.fromstring(
+        "<html><body><article><p>Real text.</p>"
+        "<div class='ad'><span>- Advertisement -</span></div>"
+        "<p><strong>यह भी प\u095dें:</strong> <a href='/x'>एक और खबर</a></p>"
+        "<div><div>फटाफट पढ़ें</div><ul><li>bullet</li></ul></div>"
+        "<p>More real text.</p></article></body></html>"
+    )
+    assert boilerplate.prune_tree(tree) == 3
+    assert [p.text for p in tree.iter("p")] == ["Real text.", "More real text."]
+
+
+def test_prune_tree_with_comments_in_leaves():
+    from lxml import html
+
+    tree = html.fromstring(
+        "<html><body><p>Text.</p><span><!-- ad -->Advertisement</span>"
+        "<div><!-- x --></div><p>More.</p></body></html>"
+    )
+    assert boilerplate.prune_tree(tree) == 0
