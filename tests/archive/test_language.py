@@ -271,3 +271,10 @@ def test_warm_up_and_info():
     assert info["version"] == "1.0.9"
     assert info["seed"] == "0"
     assert all(isinstance(v, str) for v in info.values())
+
+
+def test_scores_cross_a_process_pool_boundary():
+    import pickle
+
+    scores = detect_languages(_text("003_hi_en_mixed"))
+    assert pickle.loads(pickle.dumps(scores)) == scores

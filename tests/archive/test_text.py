@@ -395,3 +395,10 @@ def test_prune_tree_with_comments_in_leaves():
         "<div><!-- x --></div><p>More.</p></body></html>"
     )
     assert boilerplate.prune_tree(tree) == 0
+
+
+def test_result_crosses_a_process_pool_boundary():
+    import pickle
+
+    article = extract("000_ur_vietnamvn")
+    assert pickle.loads(pickle.dumps(article)) == article
