@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 from replay_fixtures import ARTIFACTS, REPO, FixtureArchive, build_archive
 
-from archive.layout import ArchiveLayout
 from archive.replay import ReplayEnvMissing, ReplayServer, find_replay_venv, prepare_replay, start_wayback
 
 RWP_BUNDLE = REPO / ".cache" / "replaywebpage"
@@ -126,31 +125,28 @@ def rwp_site(replay_venv: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         process.wait(10)
 
 
-def run_rwp(
-    venv: Path, site: StaticSite, mode: str, source: str, args: list[str], expected: list[str], shot: str
-) -> dict:
-    """Run rwp_check.py with .venv-replay's Python (Playwright lives there); returns its JSON."""
+def run_rwp(venv: Path, site: StaticSite, jobs: list[dict]) -> list[dict]:
+    """Run rwp_check.py with .venv-replay's Python (Playwright lives there); one result per job.
+
+    Each job's ``screenshot`` is a file name under ``test-artifacts/``.
+    """
     ARTIFACTS.mkdir(exist_ok=True)
-    screenshot = ARTIFACTS / shot
-    if mode == "render":
-        argv = [mode, site.url, source, args[0], args[1], str(screenshot), *expected]
-    else:
-        argv = [mode, site.url, source, args[0], str(screenshot), *expected]
+    for job in jobs:
+        job["screenshot"] = str(ARTIFACTS / job["screenshot"])
+    spec = site.root.parent / f"jobs-{os.getpid()}-{id(jobs)}.json"
+    spec.write_text(json.dumps(jobs, ensure_ascii=False), encoding="utf-8")
     env = dict(os.environ, NEWSARCHIVE_CHROMIUM=str(CHROMIUM))
     result = subprocess.run(
-        [str(venv / "bin" / "python"), str(RWP_CHECK), *argv],
+        [str(venv / "bin" / "python"), str(RWP_CHECK), site.url, str(spec)],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=60 + sum(float(j.get("timeout") or 90) for j in jobs),
         env=env,
         check=False,
     )
-    lines = [ln for ln in result.stdout.splitlines() if ln.startswith("{")]
+    lines = [ln for ln in result.stdout.splitlines() if ln.startswith("[")]
     assert lines, f"rwp_check failed (exit {result.returncode}): {result.stderr[-3000:]}"
-    data = json.loads(lines[-1])
-    data["screenshot"] = str(screenshot)
-    return data
-
-
-def layout_of(archive: FixtureArchive) -> ArchiveLayout:
-    return archive.layout
+    results = json.loads(lines[-1])
+    for job, res in zip(jobs, results, strict=True):
+        res["screenshot"] = job["screenshot"]
+    return results

@@ -1,12 +1,13 @@
 """Drive ReplayWeb.page in headless Chromium (run with .venv-replay's Python, which has Playwright).
 
-    python rwp_check.py render SITE_URL SOURCE URL TS SCREENSHOT EXPECTED...
-    python rwp_check.py search SITE_URL SOURCE QUERY SCREENSHOT EXPECTED...
+    python rwp_check.py SITE_URL JOBS.json
 
 ``SITE_URL`` serves ``index.html`` (creates a <replay-web-page> from its query string),
-``ui.js`` and ``replay/{ui.js,sw.js}``; ``SOURCE`` is the WACZ path relative to it.
-Prints one JSON object: ``{"found": [...], "missing": [...], ...}``; exit status 0 when every
-EXPECTED string was seen. Uses Debian's Chromium (``NEWSARCHIVE_CHROMIUM``, default
+``ui.js`` and ``replay/{ui.js,sw.js}``. Each job is
+``{"mode": "render", "source": "x.wacz", "url": ..., "ts": ..., "expected": [...], "screenshot": ...}``
+or ``{"mode": "search", "source": ..., "query": ..., "expected": [...], "screenshot": ...}``
+(optional ``"timeout"`` in seconds). All jobs share one browser. Prints a JSON list
+``[{"found": [...], "missing": [...], ...}]``; exit status 0 when every expected string was seen. Uses Debian's Chromium (``NEWSARCHIVE_CHROMIUM``, default
 /usr/bin/chromium): Playwright never downloads a browser here.
 
 ReplayWeb.page renders the archived page in an iframe inside shadow roots of its web
@@ -32,7 +33,8 @@ ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-TIMEOUT = float(os.environ.get("RWP_TIMEOUT", "90"))
+DEFAULT_TIMEOUT = 90.0  # seconds to wait for the expected text of one job
+TIMEOUT = DEFAULT_TIMEOUT
 
 DEEP_TEXT = """
 () => {
@@ -101,45 +103,58 @@ def wait_for(page, expected: list[str]) -> tuple[list[str], str]:
         page.wait_for_timeout(250)  # rendering is asynchronous (service worker + iframe); re-check
 
 
+def run_job(browser, site: str, job: dict) -> dict:
+    """One job in a fresh page (same browser: ReplayWeb.page's service worker stays installed)."""
+    RELOADS.clear()
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    global TIMEOUT
+    TIMEOUT = float(job.get("timeout") or DEFAULT_TIMEOUT)
+    expected = job["expected"]
+    try:
+        if job["mode"] == "render":
+            params = {"source": job["source"], "url": job["url"], "ts": job["ts"], "embed": "replayonly"}
+            page.goto(f"{site}/index.html?{urllib.parse.urlencode(params)}")
+            missing, text = wait_for(page, expected)
+        elif job["mode"] == "search":
+            page.goto(f"{site}/index.html?" + urllib.parse.urlencode({"source": job["source"]}))
+            # The collection view lists the pages; its search box (inside RWP's own iframe)
+            # filters them by URL, title and full text (pages.jsonl "text").
+            box = find_in_frames(page, SEARCH_PLACEHOLDER)
+            box.fill(job["query"])
+            box.press("Enter")
+            missing, text = wait_for(page, expected)
+        else:
+            raise ValueError(f"unknown mode {job['mode']}")
+        page.screenshot(path=job["screenshot"], full_page=False)
+        return {
+            "found": [e for e in expected if e not in missing],
+            "missing": missing,
+            "frames": len(page.frames),
+            "reloads": len(RELOADS),
+            "page_errors": errors[:5],
+            "text": text[:20000],
+        }
+    finally:
+        page.close()
+
+
 def main(argv: list[str]) -> int:
-    mode, site, source = argv[0], argv[1], argv[2]
-    result: dict[str, object] = {"mode": mode}
+    """argv: SITE_URL JOBS_JSON_FILE; prints a JSON list of results, one per job."""
+    site = argv[0]
+    with open(argv[1], encoding="utf-8") as fh:
+        jobs = json.load(fh)
+    results = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            if mode == "render":
-                url, ts, shot, expected = argv[3], argv[4], argv[5], argv[6:]
-                params = {"source": source, "url": url, "ts": ts, "embed": "replayonly"}
-                query = urllib.parse.urlencode(params)
-                page.goto(f"{site}/index.html?{query}")
-                missing, text = wait_for(page, expected)
-            elif mode == "search":
-                q, shot, expected = argv[3], argv[4], argv[5:]
-                page.goto(f"{site}/index.html?" + urllib.parse.urlencode({"source": source}))
-                # The collection view lists the pages; its search box (inside RWP's own iframe)
-                # filters them by URL, title and full text (pages.jsonl "text").
-                box = find_in_frames(page, SEARCH_PLACEHOLDER)
-                box.fill(q)
-                box.press("Enter")
-                missing, text = wait_for(page, expected)
-            else:
-                raise SystemExit(f"unknown mode {mode}")
-            page.screenshot(path=shot, full_page=False)
-            result.update(
-                found=[e for e in expected if e not in missing],
-                missing=missing,
-                frames=len(page.frames),
-                reloads=len(RELOADS),
-                page_errors=errors[:5],
-                text=text[:20000],
-            )
+            for job in jobs:
+                results.append(run_job(browser, site, job))
         finally:
             browser.close()
-    print(json.dumps(result, ensure_ascii=False))
-    return 0 if not result["missing"] else 1
+    print(json.dumps(results, ensure_ascii=False))
+    return 0 if all(not r["missing"] for r in results) else 1
 
 
 if __name__ == "__main__":
