@@ -103,13 +103,14 @@ RULES: dict[str, LanguageRules] = {
             "Summary is AI-generated, newsroom-reviewed",
             "Also read",
             "Read also",
+            "Read more",
         ),
         lines=(
             LineRule(r"advertisement|story continues below advertisement"),
             LineRule(r"read time\s*:\s*\d+\s*mins?"),
             LineRule(r"comments?\s*\(\d+\)"),
             LineRule(r"source\s*:\s*" + _URL),
-            LineRule(r"(also read|read also)\s*[:|\-–—].*"),
+            LineRule(r"(also read|read also|read more)\s*[:|\-–—].*"),
             # NDTV: the heading is followed by the title of an unrelated video.
             LineRule(r"featured video of the day", drop_following=1),
             LineRule(r"summary is ai-generated, newsroom-reviewed"),

@@ -8,6 +8,7 @@ lazy imports load once per worker, not per page.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from archive.language import LanguageScore, detect_languages
@@ -21,7 +22,20 @@ class TextResult:
     languages: tuple[LanguageScore, ...]
 
 
+# trafilatura and its helpers log "discarding data" at WARNING for every index page and parse
+# trouble at ERROR. In a worker process nothing configures logging, so Python's last-resort
+# handler would print them to stderr, and cron would mail them. A missing text is counted
+# by the crawler instead (newsarchive/text/empty).
+NOISY_LOGGERS = ("trafilatura", "htmldate", "courlan", "justext", "readability")
+
+
+def quiet_extractor_logs() -> None:
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 def warm_up() -> None:
+    quiet_extractor_logs()
     _warm_languages()
     extract_article(b"<html><body><article><p>warm up</p></article></body></html>", url="http://localhost/")
 

@@ -51,7 +51,9 @@ def recover_archive(
     if not pending:
         state.close()
         return report
-    from archive.textjob import run_text_job
+    from archive.textjob import quiet_extractor_logs, run_text_job
+
+    quiet_extractor_logs()
 
     archiver = Archiver(layout.root, stats=_Counts(), state=state)  # type: ignore[arg-type]
     archiver.open()

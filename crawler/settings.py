@@ -92,3 +92,4 @@ NEWSARCHIVE_REDIS_URL = ""  # distributed mode (scrapy-redis) when set
 LOG_LEVEL = "INFO"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
+
