@@ -1,0 +1,195 @@
+"""Per-host politeness shared by every worker of a crawl (downloader middleware).
+
+Scrapy applies ``CONCURRENT_REQUESTS_PER_DOMAIN``, ``DOWNLOAD_DELAY`` and AutoThrottle per
+process, so N workers would load a site N times as hard. In distributed mode the local
+mechanisms are turned off (see :mod:`crawler.distributed.settings`) and this middleware
+applies them through Redis, per host (Scrapy's download slot: the host name):
+
+* **concurrency**: at most ``NEWSARCHIVE_DIST_PER_HOST`` requests (the configured
+  ``--per-host``) in flight on the host across all workers: a permit per request in a sorted
+  set, released when the response or error comes back. A dead worker's permits expire with its
+  lease (live workers renew theirs at each heartbeat).
+* **delay**: successive requests to the host start at least the delay apart across all workers:
+  one "next allowed start" time per host, taken and advanced atomically. The delay is
+  ``--delay``, or, with AutoThrottle on, AutoThrottle's own rule (the same formula as Scrapy's)
+  applied to latencies reported by every worker and stored per host.
+
+Requests wait in this middleware (counted in the worker's ``CONCURRENT_REQUESTS``) and poll
+Redis every few tens of milliseconds; times are Redis's clock, so machines' clock skew does
+not matter.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import secrets
+from typing import TYPE_CHECKING, Any
+
+import redis
+from scrapy import signals
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet import reactor, task
+
+from crawler.distributed.cycle import CycleCoordinator
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
+
+PERMIT_META = "_newsarchive_permit"
+
+# KEYS: permits zset, next-start key, delays hash; ARGV: token, limit, lease_ms, min_delay_ms, host
+# -> 0 granted, > 0 ms to wait for the delay, -1 host at its concurrency limit
+_ACQUIRE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return -1 end
+local delay = tonumber(ARGV[4])
+local shared = redis.call('HGET', KEYS[3], ARGV[5])
+if shared and tonumber(shared) > delay then delay = tonumber(shared) end
+local nxt = tonumber(redis.call('GET', KEYS[2]) or '0')
+if nxt > now then return nxt - now end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) * 2)
+redis.call('SET', KEYS[2], now + delay, 'PX', math.max(delay, 1) + 60000)
+return 0
+"""
+
+# KEYS: delays hash; ARGV: host, latency_ms, target_concurrency, min_ms, max_ms, start_ms, ok(1/0)
+# Scrapy's AutoThrottle rule (scrapy.extensions.throttle), on a delay shared by all workers.
+_THROTTLE = """
+local current = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or ARGV[6])
+local target = tonumber(ARGV[2]) / tonumber(ARGV[3])
+local new = (current + target) / 2
+if target > new then new = target end
+new = math.min(math.max(tonumber(ARGV[4]), new), tonumber(ARGV[5]))
+if ARGV[7] ~= '1' and new <= current then return current end
+redis.call('HSET', KEYS[1], ARGV[1], new)
+return new
+"""
+
+# KEYS: permit sets; ARGV: lease_ms, tokens (one per key) -> permits pushed to now + lease
+_RENEW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for i = 1, #KEYS do redis.call('ZADD', KEYS[i], 'XX', now + tonumber(ARGV[1]), ARGV[i + 1]) end
+return 1
+"""
+
+
+class GlobalPoliteness:
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.coordinator = CycleCoordinator.of(crawler)
+        self.client = self.coordinator.client
+        self.prefix = f"{settings.get('NEWSARCHIVE_DIST_PREFIX')}:host"
+        self.per_host = max(1, settings.getint("NEWSARCHIVE_DIST_PER_HOST"))
+        self.delay_ms = int(settings.getfloat("NEWSARCHIVE_DIST_DELAY") * 1000)
+        self.autothrottle = settings.getbool("NEWSARCHIVE_DIST_AUTOTHROTTLE")
+        self.start_ms = int(max(settings.getfloat("AUTOTHROTTLE_START_DELAY"), self.delay_ms / 1000) * 1000)
+        self.max_ms = int(settings.getfloat("AUTOTHROTTLE_MAX_DELAY") * 1000)
+        self.target = max(settings.getfloat("AUTOTHROTTLE_TARGET_CONCURRENCY"), 0.01)
+        self.held: dict[str, str] = {}  # permit token -> host
+        self.crawler = crawler
+        self._acquire = self.client.register_script(_ACQUIRE)
+        self._throttle = self.client.register_script(_THROTTLE)
+        self._renew = self.client.register_script(_RENEW)
+        self.coordinator.on_heartbeat(self.renew)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> GlobalPoliteness:
+        mw = cls(crawler)
+        crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
+        return mw
+
+    def _keys(self, host: str) -> list[str]:
+        return [f"{self.prefix}:{host}:permits", f"{self.prefix}:{host}:next", f"{self.prefix}:delays"]
+
+    async def process_request(self, request: Request) -> None:
+        if self.coordinator.broken:
+            return
+        host = urlparse_cached(request).hostname or ""
+        token = f"{self.coordinator.wid}:{secrets.token_hex(4)}"
+        keys = self._keys(host)
+        waited = False
+        while True:
+            try:
+                answer = int(
+                    self._acquire(
+                        keys=keys,
+                        args=[token, self.per_host, self.coordinator.lease_ms, self.delay_ms, host],
+                    )
+                )
+            except redis.RedisError as exc:
+                self.coordinator.redis_failed(exc)
+                return
+            if answer == 0:
+                break
+            waited = True
+            pause = answer / 1000 if answer > 0 else max(0.02, min(self.delay_ms / 2000, 0.25))
+            await maybe_deferred_to_future(
+                task.deferLater(reactor, pause * random.uniform(1.0, 1.3), lambda: None)
+            )
+        self.held[token] = host
+        request.meta[PERMIT_META] = token
+        if waited and self.crawler.stats is not None:
+            self.crawler.stats.inc_value("newsarchive/distributed/politeness_waits")
+
+    def _release(self, request: Request) -> None:
+        token = request.meta.pop(PERMIT_META, None)
+        host = self.held.pop(token, None) if token else None
+        if host is None:
+            return
+        try:
+            self.client.zrem(self._keys(host)[0], token)
+        except redis.RedisError as exc:
+            self.coordinator.redis_failed(exc)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        self._release(request)
+        latency = request.meta.get("download_latency")
+        if self.autothrottle and latency is not None and not self.coordinator.broken:
+            host = urlparse_cached(request).hostname or ""
+            try:
+                self._throttle(
+                    keys=[self._keys(host)[2]],
+                    args=[
+                        host,
+                        int(latency * 1000),
+                        self.target,
+                        self.delay_ms,
+                        self.max_ms,
+                        self.start_ms,
+                        "1" if response.status == 200 else "0",
+                    ],
+                )
+            except redis.RedisError as exc:
+                self.coordinator.redis_failed(exc)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        self._release(request)
+
+    def renew(self) -> None:
+        """Heartbeat: keep the permits of requests still in flight from expiring."""
+        if not self.held:
+            return
+        tokens = list(self.held.items())
+        self._renew(
+            keys=[self._keys(host)[0] for _token, host in tokens],
+            args=[self.coordinator.lease_ms, *[token for token, _host in tokens]],
+        )
+
+    def spider_closed(self, spider: Any) -> None:
+        for token, host in list(self.held.items()):
+            try:
+                self.client.zrem(self._keys(host)[0], token)
+            except redis.RedisError:
+                break
+        self.held.clear()
