@@ -43,6 +43,8 @@ def decode_body(body: bytes, header_values: Sequence[bytes], max_size: int) -> b
         elif coding == "deflate":
             try:
                 data = _zlib(data, zlib.MAX_WBITS, max_size)
+            except DecodedTooLarge:
+                raise
             except DecodeError:
                 # Many servers send raw deflate (RFC 1951) under the zlib (RFC 1950) name.
                 data = _zlib(data, -zlib.MAX_WBITS, max_size)
@@ -96,13 +98,22 @@ def _brotli(data: bytes, max_size: int) -> bytes:
     out = bytearray()
     try:
         for start in range(0, len(data), CHUNK):
-            out += decomp.process(data[start : start + CHUNK], output_buffer_limit=max_size + 1 - len(out))
-            while not decomp.is_finished() and decomp.can_accept_more_data() is False:
-                out += decomp.process(b"", output_buffer_limit=max_size + 1 - len(out))
+            chunk = data[start : start + CHUNK]
+            while True:
+                # The limit is a hint to brotli (it may return somewhat more): check before
+                # every call, and never pass a limit <= 0, which brotli reads as "unlimited".
+                remaining = max_size + 1 - len(out)
+                if remaining <= 0:
+                    raise DecodedTooLarge(f"decoded body exceeds {max_size} bytes")
+                # Small steps keep the output buffer growing gently (no 2x overshoot).
+                out += decomp.process(chunk, output_buffer_limit=min(remaining, 16 * CHUNK))
+                chunk = b""
                 if len(out) > max_size:
+                    raise DecodedTooLarge(f"decoded body exceeds {max_size} bytes")
+                if decomp.is_finished() or decomp.can_accept_more_data():
                     break
-            if len(out) > max_size:
-                raise DecodedTooLarge(f"decoded body exceeds {max_size} bytes")
     except brotli.error as exc:
         raise DecodeError(f"corrupt brotli body: {exc}") from exc
+    if not decomp.is_finished() and not out:
+        raise DecodeError("truncated brotli body")
     return bytes(out)

@@ -97,7 +97,9 @@ def request_header_block(method: str, url: str, headers: Iterable[Header]) -> by
     lines = [method.upper().encode("ascii") + b" " + target_bytes + b" HTTP/1.1"]
     header_list = list(headers)
     if not any(k.lower() == b"host" for k, _ in header_list):
-        lines.append(_header_line(b"Host", parts.netloc.encode("idna")))
+        # Host is host[:port] only: userinfo in a URL is never sent, and must not be archived.
+        host = parts.netloc.rpartition("@")[2]
+        lines.append(_header_line(b"Host", host.encode("idna")))
     lines.extend(_header_line(k, v) for k, v in header_list)
     return _CRLF.join(lines) + _CRLF + _CRLF
 

@@ -90,6 +90,8 @@ class WarcFileWriter:
         group = sum(len(m) for m in members)
         if self._size + group > self.max_size and self.records_written_here > 0:
             self.rotate()
+            # WARC-Warcinfo-ID must name the warcinfo of the file the records land in.
+            members = [serialize(r, warcinfo_id=self._warcinfo_id) for r in records]
         assert self._file is not None
         locations = []
         offset = self._size

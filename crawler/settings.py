@@ -37,10 +37,13 @@ COOKIES_ENABLED = True
 # Scrapy 2.19's remote-control extension is a local server that executes code: never for cron.
 REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
-# zstd is advertised by Scrapy 2.19 but warcio/pywb cannot decode it: stored zstd would not replay.
+# Only codings every reader of the archive decodes: Scrapy 2.19 advertises zstd, which warcio and
+# pywb cannot decode (stored zstd would not replay), and warcio 1.8 breaks on br bodies with
+# Google's brotli module (warcio#73). A server that sends br anyway is still archived as sent,
+# and decoded by us for text and digests.
 DEFAULT_REQUEST_HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-    "Accept-Encoding": "gzip, deflate, br",
+    "Accept-Encoding": "gzip, deflate",
 }
 
 # --- the wire-faithful capture path ---------------------------------------------------------
@@ -92,4 +95,3 @@ NEWSARCHIVE_REDIS_URL = ""  # distributed mode (scrapy-redis) when set
 LOG_LEVEL = "INFO"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
-
