@@ -63,6 +63,8 @@ def all_text(page) -> str:
 
 
 SEARCH_PLACEHOLDER = "Search by Page URL, Title, or Text"
+SW_RACE_MARK = "Directory listing for /replay/"
+RELOADS: list[str] = []
 
 
 def find_in_frames(page, placeholder: str):
@@ -75,11 +77,11 @@ def find_in_frames(page, placeholder: str):
                 return loc.first
         if time.monotonic() > deadline:
             raise TimeoutError(f"no element with placeholder {placeholder!r}")
+        if SW_RACE_MARK in all_text(page) and len(RELOADS) < 3:
+            RELOADS.append(page.url)  # see wait_for
+            page.reload()
+            continue
         page.wait_for_timeout(250)  # the UI frame is created asynchronously; re-check
-
-
-SW_RACE_MARK = "Directory listing for /replay/"
-RELOADS: list[str] = []
 
 
 def wait_for(page, expected: list[str]) -> tuple[list[str], str]:
