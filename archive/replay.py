@@ -246,7 +246,12 @@ def serve(
 
     previous = signal.signal(signal.SIGTERM, on_sigterm)
     try:
-        server.wait_ready()
+        try:
+            server.wait_ready()
+        except (RuntimeError, TimeoutError) as exc:  # e.g. the port is taken
+            log = layout.replay_dir / "wayback.log"
+            print(f"replay server failed to start: {exc}; see {log}", file=sys.stderr)
+            return 1
         print(
             f"Replaying {len(layout.capture_files())} capture WARCs ({report.lines} index lines).\n"
             f"Open {server.collection_url}  (captures: {server.collection_url}*/https://...)\n"

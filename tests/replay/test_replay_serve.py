@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -68,3 +69,14 @@ def test_serve_prints_the_url_replays_and_stops_on_sigterm(replay_venv: Path, tm
     assert code == 0
     with pytest.raises(OSError):
         get(base)  # wayback went down with it
+
+
+@pytest.mark.replay
+def test_serve_fails_cleanly_when_the_port_is_taken(replay_venv: Path, tmp_path: Path, capsys) -> None:
+    archive = build_archive(tmp_path / "a", experiments=False)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        code = serve(archive.layout.root, port=busy.getsockname()[1])
+    assert code == 1
+    assert "wayback.log" in capsys.readouterr().err
