@@ -138,6 +138,20 @@ def build_settings(
     return settings
 
 
+def _update_indexes(layout: ArchiveLayout) -> str:
+    """Index the new capture files, so a running ``newsarchive replay`` shows them at once."""
+    from archive.index import build_indexes
+
+    try:
+        report = build_indexes(layout)
+    except Exception as exc:  # the archive is complete without its index; never fail the run for it
+        logger.warning("could not update the CDXJ index: %s", exc)
+        return f"index not updated: {exc}"
+    if report.failed:
+        logger.warning("CDXJ index: files left out: %s", report.failed)
+    return f"{len(report.indexed)} file(s) indexed, {report.lines} index lines"
+
+
 def _want(flag: bool | None) -> bool:
     return sys.stderr.isatty() if flag is None else flag
 
@@ -197,6 +211,7 @@ def _locked_run(
     else:
         code, outcome = exitcodes.OK, "finished"
     files = [str(p.relative_to(layout.root)) for p in (archiver.files_closed() if archiver else [])]
+    index_note = _update_indexes(layout) if files else "no new files"
     summary = {
         "run_id": run_id,
         "start": datetime.fromtimestamp(started, UTC).isoformat(),
@@ -219,6 +234,7 @@ def _locked_run(
         },
         "sites": {name: s.as_dict() for name, s in summaries.items()},
         "files_written": files,
+        "index": index_note,
         "log_file": str(log_file),
     }
     try:
