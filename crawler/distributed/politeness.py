@@ -7,7 +7,7 @@ applies them through Redis, per host (Scrapy's download slot: the host name):
 
 * **concurrency**: at most ``NEWSARCHIVE_DIST_PER_HOST`` requests (the configured
   ``--per-host``) in flight on the host across all workers: a permit per request in a sorted
-  set, released when the response or error comes back. A dead worker's permits expire with its
+  set, released when the request leaves the downloader (response or error). A dead worker's permits expire with its
   lease (live workers renew theirs at each heartbeat).
 * **delay**: successive requests to the host start at least the delay apart across all workers:
   one "next allowed start" time per host, taken and advanced atomically. The delay is
@@ -56,8 +56,8 @@ if shared and tonumber(shared) > delay then delay = tonumber(shared) end
 local nxt = tonumber(redis.call('GET', KEYS[2]) or '0')
 if nxt > now then return nxt - now end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) * 2)
-redis.call('SET', KEYS[2], now + delay, 'PX', math.max(delay, 1) + 60000)
+redis.call('PEXPIRE', KEYS[1], math.floor(tonumber(ARGV[3]) * 2))
+redis.call('SET', KEYS[2], math.floor(now + delay), 'PX', math.floor(math.max(delay, 1) + 60000))
 return 0
 """
 
@@ -68,7 +68,7 @@ local current = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or ARGV[6])
 local target = tonumber(ARGV[2]) / tonumber(ARGV[3])
 local new = (current + target) / 2
 if target > new then new = target end
-new = math.min(math.max(tonumber(ARGV[4]), new), tonumber(ARGV[5]))
+new = math.floor(math.min(math.max(tonumber(ARGV[4]), new), tonumber(ARGV[5])))
 if ARGV[7] ~= '1' and new <= current then return current end
 redis.call('HSET', KEYS[1], ARGV[1], new)
 return new
@@ -106,6 +106,9 @@ class GlobalPoliteness:
     def from_crawler(cls, crawler: Crawler) -> GlobalPoliteness:
         mw = cls(crawler)
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
+        # The moment the host is free again, and sent whatever a later middleware does with the
+        # response (the capture middleware may raise IgnoreRequest from process_response).
+        crawler.signals.connect(mw.request_left_downloader, signal=signals.request_left_downloader)
         return mw
 
     def _keys(self, host: str) -> list[str]:
@@ -132,7 +135,7 @@ class GlobalPoliteness:
             if answer == 0:
                 break
             waited = True
-            pause = answer / 1000 if answer > 0 else max(0.02, min(self.delay_ms / 2000, 0.25))
+            pause = answer / 1000 if answer > 0 else max(0.05, min(self.delay_ms / 2000, 0.25))
             await maybe_deferred_to_future(
                 task.deferLater(reactor, pause * random.uniform(1.0, 1.3), lambda: None)
             )
@@ -150,6 +153,9 @@ class GlobalPoliteness:
             self.client.zrem(self._keys(host)[0], token)
         except redis.RedisError as exc:
             self.coordinator.redis_failed(exc)
+
+    def request_left_downloader(self, request: Request, spider: Any) -> None:
+        self._release(request)
 
     def process_response(self, request: Request, response: Response) -> Response:
         self._release(request)

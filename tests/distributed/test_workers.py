@@ -9,6 +9,7 @@ server (a worker then provably has work in flight). Waits are bounded and on obs
 from __future__ import annotations
 
 import gzip
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -100,6 +101,7 @@ def assert_quiet_success(*workers: Worker) -> None:
             f"{worker.name}: exit {worker.code}\n{worker.stderr()}\n{worker.log()[-4000:]}"
         )
         assert worker.stdout() == "" and worker.stderr() == "", worker.stderr()
+        assert " ERROR: " not in worker.log(), worker.log()[-4000:]
 
 
 def assert_no_secret(*workers: Worker) -> None:
@@ -285,3 +287,59 @@ def test_late_joining_worker_takes_work(
     responses = per_url(records, "response", wanted)
     assert set(responses) == wanted and max(responses.values()) == 1
     assert a.summary()["outcome"] == b.summary()["outcome"] == "finished"
+
+
+def test_scrapyd_job_and_cron_worker_share_a_cycle(
+    demo: GatedDemoServer, cluster: Cluster, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """A worker started the way Scrapyd starts jobs (its runner, its cwd, its arguments)."""
+    sources = write_sources(demo, tmp_path / "sources.toml")
+    store = cycle_store(redis_server, sources, cluster.prefix)
+    demo.hold()
+    cron = cluster.start("cron", sources)
+    scrapyd_dir = tmp_path / "scrapyd"
+    scrapyd_dir.mkdir()
+    job_log = scrapyd_dir / "logs" / "newsarchive" / "news" / "job1.log"
+    job_log.parent.mkdir(parents=True)
+    args = ["-a", "_job=job1", "-a", f"sources={sources}", "-a", f"archive={tmp_path / 'archive-scrapyd'}"]
+    args += ["-s", f"LOG_FILE={job_log}", "-s", "FEEDS={}", "-s", f"NEWSARCHIVE_DIST_PREFIX={cluster.prefix}"]
+    args += [
+        "-s",
+        "NEWSARCHIVE_DIST_LEASE=2",
+        "-s",
+        "NEWSARCHIVE_DIST_HEARTBEAT=0.2",
+        "-s",
+        "DOWNLOAD_DELAY=0",
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")}
+    env |= {"NEWSARCHIVE_REDIS_URL": redis_server.url, "SCRAPY_PROJECT": "newsarchive", "SCRAPY_JOB": "job1"}
+    with (tmp_path / "scrapyd.out").open("wb") as out:
+        job = subprocess.Popen(
+            [sys.executable, "-m", "crawler.distributed.scrapyd", "crawl", "news", *args],
+            cwd=scrapyd_dir,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_for(
+            lambda: store.info().get("id") and len(store.workers(store.info()["id"])) == 2, 60, "both in"
+        )
+        demo.release()
+        assert job.wait(90) == 0, (tmp_path / "scrapyd.out").read_text()
+    finally:
+        if job.poll() is None:
+            job.kill()
+    cron.wait()
+    assert_quiet_success(cron)
+    assert job_log.exists() and "cycle" in job_log.read_text() and " ERROR: " not in job_log.read_text()
+    scrapyd_worker = Worker(
+        "scrapyd", tmp_path / "archive-scrapyd", job, tmp_path / "scrapyd.out", tmp_path / "scrapyd.out"
+    )
+    summary = scrapyd_worker.summary()
+    assert summary["exit_code"] == 0 and summary["outcome"] == "finished"
+    records = captures(cron, scrapyd_worker)
+    wanted = article_urls(demo.base_url)
+    responses = per_url(records, "response", wanted)
+    assert set(responses) == wanted and max(responses.values()) == 1
