@@ -36,6 +36,8 @@ def codings(header_values: Sequence[bytes]) -> list[str]:
 
 def decode_body(body: bytes, header_values: Sequence[bytes], max_size: int) -> bytes:
     """Undo every content coding, last applied first, never producing more than ``max_size`` bytes."""
+    if not body:
+        return body  # 204/304 and HEAD answers often keep the Content-Encoding of the resource
     data = body
     for coding in reversed(codings(header_values)):
         if coding in ("gzip", "x-gzip"):

@@ -90,6 +90,10 @@ def response_header_block(head: ResponseHead, body_length: int) -> bytes:
 def request_header_block(method: str, url: str, headers: Iterable[Header]) -> bytes:
     """Request line (path *and* query) + ``Host`` + the headers sent + blank line."""
     parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        # warcio reads HTTP headers only under http(s) target URIs: anything else would be
+        # a record whose payload digest no reader can check.
+        raise ValueError(f"not an absolute http(s) URL: {url!r}")
     target = parts.path or "/"
     if parts.query:
         target += "?" + parts.query

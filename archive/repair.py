@@ -41,22 +41,58 @@ class RepairResult:
 
 
 def iter_members(path: Path) -> Iterator[tuple[int, int, bytes | None]]:
-    """Yield ``(offset, length, inflated)`` per gzip member; ``inflated`` None for a torn member."""
-    data = path.read_bytes()
-    pos = 0
-    while pos < len(data):
-        decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            inflated = decomp.decompress(data[pos:])
-        except zlib.error:
-            yield pos, len(data) - pos, None
-            return
-        if not decomp.eof:
-            yield pos, len(data) - pos, None
-            return
-        length = len(data) - pos - len(decomp.unused_data)
-        yield pos, length, inflated
-        pos += length
+    """Yield ``(offset, length, inflated)`` per gzip member; ``inflated`` None for a torn member.
+
+    Members are found by feeding each decompressor growing windows (256 bytes, doubling) until it
+    reports the end of its member: only the unused tail of the last window is fed again to the
+    next member, so every byte is inflated about twice at most and a 1 GB file repairs in one
+    pass, holding one read chunk and one inflated record in memory.
+    """
+    with path.open("rb") as fh:
+        buf = bytearray()
+        start = 0  # where the current member begins in buf
+        offset = 0  # file offset of the current member
+        exhausted = False
+
+        def fill(end: int) -> None:
+            nonlocal exhausted
+            while len(buf) < end and not exhausted:
+                chunk = fh.read(READ_CHUNK)
+                if chunk:
+                    buf.extend(chunk)
+                else:
+                    exhausted = True
+
+        while True:
+            fill(start + 1)
+            if start >= len(buf):
+                return
+            decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            out = bytearray()
+            fed = start
+            window = 256
+            try:
+                while not decomp.eof:
+                    fill(fed + window)
+                    piece = bytes(buf[fed : fed + window])
+                    if not piece:
+                        break
+                    out += decomp.decompress(piece)
+                    fed += len(piece) - (len(decomp.unused_data) if decomp.eof else 0)
+                    window = min(window * 2, READ_CHUNK)
+            except zlib.error:
+                yield offset, len(buf) - start, None
+                return
+            if not decomp.eof:
+                yield offset, fed - start, None
+                return
+            length = fed - start
+            yield offset, length, bytes(out)
+            offset += length
+            start = fed
+            if start >= READ_CHUNK:
+                del buf[:start]
+                start = 0
 
 
 def parse_record(raw: bytes) -> tuple[dict[str, str], bytes] | None:

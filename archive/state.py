@@ -90,11 +90,18 @@ class SqliteStateStore:
             raise StateError(f"crawl state {self.path}: {exc}") from exc
 
     def __iter__(self) -> Iterator[UrlState]:
-        for (data,) in self._db.execute("SELECT data FROM url_state ORDER BY url"):
+        try:
+            rows = self._db.execute("SELECT data FROM url_state ORDER BY url").fetchall()
+        except sqlite3.Error as exc:
+            raise StateError(f"crawl state {self.path}: {exc}") from exc
+        for (data,) in rows:
             yield _decode(data)
 
     def __len__(self) -> int:
-        return int(self._db.execute("SELECT count(*) FROM url_state").fetchone()[0])
+        try:
+            return int(self._db.execute("SELECT count(*) FROM url_state").fetchone()[0])
+        except sqlite3.Error as exc:
+            raise StateError(f"crawl state {self.path}: {exc}") from exc
 
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
@@ -102,5 +109,8 @@ class SqliteStateStore:
 
 
 def _decode(data: str) -> UrlState:
-    raw = json.loads(data)
-    return UrlState(**{k: v for k, v in raw.items() if k in _COLUMNS})
+    try:
+        raw = json.loads(data)
+        return UrlState(**{k: v for k, v in raw.items() if k in _COLUMNS})
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise StateError(f"corrupt crawl state row: {exc}") from exc

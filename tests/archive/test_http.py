@@ -247,11 +247,6 @@ def test_host_never_carries_userinfo() -> None:
     assert lines(block)[1] == b"Host: example.com"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (minor): request_header_block accepts URLs with no http(s) scheme or no host and "
-    "writes 'Host: ' or a foreign scheme's host; such records fail warcio's payload digest check",
-)
 @pytest.mark.parametrize("url", ["", "/relative?x=1", "ftp://example.com/f", "http:///no-host"])
 def test_request_block_refuses_a_url_that_is_not_absolute_http(url: str) -> None:
     with pytest.raises(ValueError):

@@ -181,11 +181,6 @@ class CountingZlib:
         return Counted()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: iter_members hands data[pos:] (the whole rest of the file) to a new inflater per "
-    "member: quadratic (a 51 MB file of 16k records took ~700 s; a 1 GB file would take days)",
-)
 def test_repair_reads_each_byte_a_bounded_number_of_times(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -153,9 +153,6 @@ def test_error_after_close_is_a_state_error(tmp_path: Path) -> None:
     store.close()  # closing twice is harmless
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG: a corrupt JSON row escapes get() as JSONDecodeError, not StateError"
-)
 def test_corrupt_row_is_a_state_error(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
     SqliteStateStore(path).close()
