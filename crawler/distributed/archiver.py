@@ -1,16 +1,18 @@
 """Idempotent archiving: a request delivered twice in a cycle is archived once.
 
 At-least-once delivery means a request can come back (its worker was killed after archiving
-the page but before acknowledging it). The first successful capture of a URL in a cycle is
-recorded in the cycle's ``archived`` set right after its records are written; a later fetch of
-the same URL in the same cycle writes nothing. If the first worker died before writing the
-article's text, the later one writes it, attached to the first capture (same response record
-id), provided the content is the same.
+the page but before acknowledging it), and every worker fetches robots.txt itself. Before
+writing, a worker claims the URL for the cycle (atomically, in Redis); the claim becomes the
+cycle's ``archived`` mark once the records are written. A fetch that finds the URL archived, or
+claimed by a live worker, writes nothing. A claim whose worker died lapses, so a crash between
+claim and write never loses the page. If the first worker died before writing an article's
+text, the later one writes it, attached to the first capture (same response record id),
+provided the content is the same.
 
 Error answers (status >= 400) are always archived: a retry of a 503 must not be suppressed.
-Left open by design: a worker frozen for longer than its lease while it held a page may
-capture it at the same moment as the worker that took the page over (a duplicate capture,
-never a lost one).
+Left open by design: the short window between the end of a write and the ``archived`` mark
+(a worker killed exactly there has its page archived again by the next delivery: a duplicate,
+never a loss).
 """
 
 from __future__ import annotations
@@ -39,21 +41,30 @@ class DistributedArchiver(Archiver):
 
     def archive_exchange(self, exchange: Exchange, *, site: str, is_article: bool) -> CapturePlan:
         cycle = getattr(self, "_cycle", None)
-        final = exchange.head.status < 400
-        if cycle is not None and final and cycle.archived_in_cycle(exchange.url):
-            return self._already_archived(exchange, is_article)
-        plan = super().archive_exchange(exchange, site=site, is_article=is_article)
-        if cycle is not None and final:
-            cycle.mark_archived(exchange.url)
+        if cycle is None or exchange.head.status >= 400:
+            return super().archive_exchange(exchange, site=site, is_article=is_article)
+        verdict = cycle.claim_archive(exchange.url)
+        if verdict != "mine":
+            return self._already_archived(exchange, is_article, verdict)
+        try:
+            plan = super().archive_exchange(exchange, site=site, is_article=is_article)
+        except BaseException:
+            cycle.release_claim(exchange.url)
+            raise
+        cycle.mark_archived(exchange.url)
         return plan
 
-    def _already_archived(self, exchange: Exchange, is_article: bool) -> CapturePlan:
+    def _already_archived(self, exchange: Exchange, is_article: bool, verdict: str) -> CapturePlan:
         """A plan that writes nothing; text only when the first capture's text is missing."""
         previous = self.state.get(exchange.url)
         plan = plan_capture(exchange, previous, self.factory, is_article=is_article)
         self.stats.inc_value("newsarchive/distributed/capture_skipped")
-        logger.info("%s: already archived in this cycle, not archived again", exchange.url)
-        if previous is None:
+        logger.info(
+            "%s: %s in this cycle, not archived again",
+            exchange.url,
+            "already archived" if verdict == "archived" else "being archived by another worker",
+        )
+        if previous is None or verdict == "busy":
             plan.extra["awaits_text"] = False
             return plan
         same_content = plan.content_digest is not None and plan.content_digest == previous.content_digest

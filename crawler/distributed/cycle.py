@@ -204,12 +204,19 @@ class CycleCoordinator:
             logger.error("could not leave the cycle cleanly: %s", self.target.scrub(str(exc)))
 
     # --- idempotent archiving -----------------------------------------------------------------
-    def archived_in_cycle(self, url: str) -> bool:
-        return self.joined is not None and self.store.is_archived(self.cycle_id, url)
+    def claim_archive(self, url: str) -> str:
+        """'mine', 'archived' (already, this cycle) or 'busy' (a live worker is writing it)."""
+        if self.joined is None or self.role == "done":
+            return "mine"
+        return self.store.claim_archive(self.cycle_id, url, self.wid, ttl_ms=self.lease_ms)
 
     def mark_archived(self, url: str) -> None:
-        if self.joined is not None:
+        if self.joined is not None and self.role != "done":
             self.store.mark_archived(self.cycle_id, url)
+
+    def release_claim(self, url: str) -> None:
+        if self.joined is not None and self.role != "done":
+            self.store.release_claim(self.cycle_id, url)
 
     # --- heartbeat and end of cycle -------------------------------------------------------------
     def spider_opened(self, spider: Any) -> None:

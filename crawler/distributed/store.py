@@ -21,6 +21,7 @@ Keys (``P`` is ``PREFIX:crawl:CRAWL``; ``C`` is ``P:CYCLE_ID``)::
     C:inflight:WID     hash   lease id -> "score|leased_at_ms|payload"
     C:dirs             hash   host + archive directory -> worker id (a restart reclaims at once)
     C:archived         set    URLs archived in this cycle (idempotent archiving)
+    C:claim:URL        str    worker archiving URL right now (expires with the lease)
     C:budget           hash   site -> pages scheduled in this cycle (max_pages across workers)
     C:stats            hash   requeued, ...
 
@@ -220,6 +221,18 @@ return 0
 )
 
 
+# ARGV: C, url, wid, ttl_ms -> 'archived' (done this cycle), 'busy' (a live worker is writing it), 'mine'
+_CLAIM = """
+local C, url, wid = ARGV[1], ARGV[2], ARGV[3]
+if redis.call('SISMEMBER', C .. ':archived', url) == 1 then return 'archived' end
+local claim = C .. ':claim:' .. url
+local owner = redis.call('GET', claim)
+if owner and owner ~= wid and redis.call('EXISTS', C .. ':alive:' .. owner) == 1 then return 'busy' end
+redis.call('SET', claim, wid, 'PX', ARGV[4])
+return 'mine'
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class Joined:
     cycle_id: str
@@ -247,6 +260,7 @@ class CycleStore:
                 "seeded": _SEEDED,
                 "take_seeding": _TAKE_SEEDING,
                 "leave": _LEAVE,
+                "claim": _CLAIM,
             }.items()
         }
 
@@ -307,11 +321,21 @@ class CycleStore:
         self.client.delete(self.key(cycle_id, "dupefilter"))
 
     # --- idempotent archiving ---------------------------------------------------------------
-    def is_archived(self, cycle_id: str, url: str) -> bool:
-        return bool(self.client.sismember(self.key(cycle_id, "archived"), url))
+    def claim_archive(self, cycle_id: str, url: str, wid: str, *, ttl_ms: int) -> str:
+        """'mine' when this worker is to archive ``url`` now; 'archived' or 'busy' otherwise."""
+        return _text(self._run("claim", self._c(cycle_id), url, wid, ttl_ms))
 
     def mark_archived(self, cycle_id: str, url: str) -> None:
-        self.client.sadd(self.key(cycle_id, "archived"), url)
+        pipe = self.client.pipeline(transaction=True)
+        pipe.sadd(self.key(cycle_id, "archived"), url)
+        pipe.delete(self.key(cycle_id, f"claim:{url}"))
+        pipe.execute()
+
+    def release_claim(self, cycle_id: str, url: str) -> None:
+        self.client.delete(self.key(cycle_id, f"claim:{url}"))
+
+    def is_archived(self, cycle_id: str, url: str) -> bool:
+        return bool(self.client.sismember(self.key(cycle_id, "archived"), url))
 
     # --- shared page budget -----------------------------------------------------------------
     def add_budget(self, cycle_id: str, deltas: Mapping[str, int]) -> dict[str, int]:

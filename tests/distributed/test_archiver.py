@@ -44,15 +44,17 @@ def _archiver(root: Path, server: RedisServer, prefix: str) -> tuple[Distributed
     client = client_for(target)
     store = CycleStore(client, prefix, "c")
     store.load_scripts()
-    cycle_id = store.join(f"w-{root.name}", f"h:{root}", lease_ms=30_000).cycle_id
+    wid = f"w-{root.name}"
+    cycle_id = store.join(wid, f"h:{root}", lease_ms=30_000).cycle_id
     counts = _Counts()
     archiver = DistributedArchiver(
         root, stats=counts, state=RedisStateStore(client, f"{prefix}:state", target)
     )  # type: ignore[arg-type]
     archiver.open()
     archiver._cycle = SimpleNamespace(  # type: ignore[assignment]
-        archived_in_cycle=lambda url: store.is_archived(cycle_id, url),
+        claim_archive=lambda url: store.claim_archive(cycle_id, url, wid, ttl_ms=30_000),
         mark_archived=lambda url: store.mark_archived(cycle_id, url),
+        release_claim=lambda url: store.release_claim(cycle_id, url),
     )
     return archiver, counts
 

@@ -133,6 +133,19 @@ def test_a_live_worker_stuck_on_a_request_loses_it_after_the_maximum_age(store: 
     assert store.stats("1")["requeued_stale"] == 1
 
 
+def test_one_worker_archives_a_url_per_cycle_and_a_dead_claimant_does_not_block(store: CycleStore) -> None:
+    store.join("A", "h:/a", lease_ms=LEASE)
+    store.join("B", "h:/b", lease_ms=LEASE)
+    url = "http://127.0.0.1:9/robots.txt"
+    assert store.claim_archive("1", url, "A", ttl_ms=LEASE) == "mine"
+    assert store.claim_archive("1", url, "B", ttl_ms=LEASE) == "busy", "A is writing it right now"
+    _expire_worker(store, "1", "A")
+    assert store.claim_archive("1", url, "B", ttl_ms=LEASE) == "mine", "A died before writing: B archives it"
+    store.mark_archived("1", url)
+    assert store.claim_archive("1", url, "C", ttl_ms=LEASE) == "archived"
+    assert not store.client.exists(store.key("1", f"claim:{url}"))
+
+
 def test_seeding_is_taken_over_when_the_seeder_dies(store: CycleStore) -> None:
     store.join("A", "h:/a", lease_ms=LEASE)
     store.join("B", "h:/b", lease_ms=LEASE)
