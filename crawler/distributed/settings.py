@@ -30,7 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "NEWSARCHIVE_DIST_CRAWL": "",
     # Seconds a worker stays "alive" without a heartbeat; its leases go back to the queue after.
     "NEWSARCHIVE_DIST_LEASE": 30.0,
-    # Seconds between heartbeats (0: a tenth of the lease, at most 2 s).
+    # Seconds between heartbeats (0: a tenth of the lease, at most 1 s). An idle worker notices
+    # new work and the end of the cycle at its next heartbeat.
     "NEWSARCHIVE_DIST_HEARTBEAT": 0.0,
     # Seconds a live worker may hold one request before it is handed to another worker
     # (a stuck worker must not stall the cycle). 0 disables.
@@ -136,4 +137,4 @@ def _validate(settings: Settings) -> None:
 
 def heartbeat_interval(settings: Settings) -> float:
     lease = settings.getfloat("NEWSARCHIVE_DIST_LEASE")
-    return settings.getfloat("NEWSARCHIVE_DIST_HEARTBEAT") or min(2.0, lease / 10)
+    return settings.getfloat("NEWSARCHIVE_DIST_HEARTBEAT") or min(1.0, lease / 10)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -31,6 +32,7 @@ from tests.distributed.conftest import (
     cycle_store,
     unique_prefix,
     wait_for,
+    worker_id,
     write_sources,
 )
 
@@ -340,6 +342,31 @@ def test_scrapyd_job_and_cron_worker_share_a_cycle(
     summary = scrapyd_worker.summary()
     assert summary["exit_code"] == 0 and summary["outcome"] == "finished"
     records = captures(cron, scrapyd_worker)
+    wanted = article_urls(demo.base_url)
+    responses = per_url(records, "response", wanted)
+    assert set(responses) == wanted and max(responses.values()) == 1
+
+
+def test_sigterm_finishes_in_flight_work_and_the_cycle_completes(
+    demo: GatedDemoServer, cluster: Cluster, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    sources = write_sources(demo, tmp_path / "sources.toml")
+    store = cycle_store(redis_server, sources, cluster.prefix)
+    demo.hold(after=14)
+    a = cluster.start("A", sources, "--concurrency", "4")
+    b = cluster.start("B", sources, "--concurrency", "4")
+    demo.wait_held(1)
+    cycle = wait_for(lambda: store.info().get("id"), 60, "cycle")
+    wait_for(lambda: (w := worker_id(store, cycle, a.pid)) and store.leases(cycle, w), 60, "A holding work")
+    os.killpg(a.pid, signal.SIGTERM)
+    demo.release()
+    assert a.wait() == 4, a.log()[-3000:]  # interrupted: in-flight pages finished, files closed
+    assert worker_id(store, cycle, a.pid) is None, "A left the cycle: nobody waits for its lease"
+    assert b.wait() == 0, b.log()[-3000:]
+    assert a.summary()["outcome"] == "interrupted"
+    assert store.stats(cycle).get("requeued", 0) == 0, "everything A took, it finished"
+    assert not list(a.archive.rglob("*.open"))
+    records = captures(a, b)
     wanted = article_urls(demo.base_url)
     responses = per_url(records, "response", wanted)
     assert set(responses) == wanted and max(responses.values()) == 1
