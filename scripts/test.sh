@@ -6,7 +6,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash scripts/setup.sh --test
-.venv/bin/ruff check archive crawler tests bench
+.venv/bin/ruff check .
 set +e
 .venv/bin/python -m pytest "$@"
 code=$?
