@@ -17,8 +17,11 @@ never a loss).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
+
+import redis
 
 from archive.capture import CapturePlan, Exchange, plan_capture
 from crawler.archiver import Archiver
@@ -43,15 +46,25 @@ class DistributedArchiver(Archiver):
         cycle = getattr(self, "_cycle", None)
         if cycle is None or exchange.head.status >= 400:
             return super().archive_exchange(exchange, site=site, is_article=is_article)
-        verdict = cycle.claim_archive(exchange.url)
+        try:
+            verdict = cycle.claim_archive(exchange.url)
+        except redis.RedisError as exc:
+            # Redis is gone: this worker stops acknowledging (the page will be delivered again)
+            # and keeps what it fetched; at worst the page is archived twice, never lost.
+            cycle.redis_failed(exc)
+            return super().archive_exchange(exchange, site=site, is_article=is_article)
         if verdict != "mine":
             return self._already_archived(exchange, is_article, verdict)
         try:
             plan = super().archive_exchange(exchange, site=site, is_article=is_article)
         except BaseException:
-            cycle.release_claim(exchange.url)
+            with contextlib.suppress(redis.RedisError):
+                cycle.release_claim(exchange.url)
             raise
-        cycle.mark_archived(exchange.url)
+        try:
+            cycle.mark_archived(exchange.url)
+        except redis.RedisError as exc:
+            cycle.redis_failed(exc)
         return plan
 
     def _already_archived(self, exchange: Exchange, is_article: bool, verdict: str) -> CapturePlan:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 
 import redis
-from redis.backoff import ExponentialBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.retry import Retry
 
 SCHEMES = ("redis", "rediss", "unix")
@@ -132,6 +132,14 @@ def client_for(target: RedisTarget) -> redis.Redis:
         if client is None:
             client = _clients[target.url] = _new_client(target, retries=3)
         return client
+
+
+def fail_fast(client: redis.Redis) -> None:
+    """After Redis was given up for lost: no more retries or long connects (they block the reactor
+    while the worker winds down)."""
+    client.set_retry(Retry(NoBackoff(), 0))
+    client.connection_pool.connection_kwargs["socket_connect_timeout"] = 0.5
+    client.connection_pool.connection_kwargs["socket_timeout"] = 1.0
 
 
 def check_server(target: RedisTarget) -> redis.Redis:

@@ -37,8 +37,9 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
+from archive.state import StateError
 from archive.writer import host_tag
-from crawler.distributed.connection import client_for, parse_redis_url
+from crawler.distributed.connection import client_for, fail_fast, parse_redis_url
 from crawler.distributed.queue import LEASE_META
 from crawler.distributed.settings import heartbeat_interval
 from crawler.distributed.store import CycleStore, Joined
@@ -89,6 +90,7 @@ class CycleCoordinator:
         crawler.signals.connect(coordinator.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(coordinator.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(coordinator.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(coordinator.spider_error, signal=signals.spider_error)
         return coordinator
 
     @classmethod
@@ -290,11 +292,21 @@ class CycleCoordinator:
             self._waiting_logged = True
         raise DontCloseSpider
 
+    def spider_error(self, failure: Any, response: Any, spider: Any) -> None:
+        """A callback failed on the shared state (Redis down): its links may be lost, so stop
+        acknowledging; the request comes back to another worker when this lease expires."""
+        self.check_failure(failure)
+
+    def check_failure(self, failure: Any) -> None:
+        if failure.check(redis.RedisError, StateError):
+            self.redis_failed(failure.value)
+
     def redis_failed(self, exc: Exception) -> None:
         """Redis is gone (after the client's retries): stop; the leases expire for others."""
         if self.broken:
             return
         self.broken = True
+        fail_fast(self.client)
         logger.error(
             "Redis at %s failed: %s; stopping this worker (its unfinished work goes back to the "
             "queue when its lease expires)",

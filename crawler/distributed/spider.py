@@ -79,6 +79,11 @@ class DistributedNewsSpider(NewsSpider):
             yield request
         coordinator.seeded(count)
 
+    def on_error(self, failure: Any) -> None:
+        super().on_error(failure)
+        # A fetch that failed on the shared state (Redis down) must not be acknowledged.
+        self.coordinator.check_failure(failure)
+
     def seed_now(self) -> int:
         """Seed from a running worker (the seeder died part-way); duplicates are filtered."""
         count = 0

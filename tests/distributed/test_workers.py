@@ -30,6 +30,7 @@ from tests.distributed.conftest import (
     RedisServer,
     Worker,
     cycle_store,
+    start_redis,
     unique_prefix,
     wait_for,
     worker_id,
@@ -370,3 +371,60 @@ def test_sigterm_finishes_in_flight_work_and_the_cycle_completes(
     wanted = article_urls(demo.base_url)
     responses = per_url(records, "response", wanted)
     assert set(responses) == wanted and max(responses.values()) == 1
+
+
+def test_redis_lost_mid_cycle_stops_the_worker_promptly(demo: GatedDemoServer, tmp_path: Path) -> None:
+    """Redis dies while a worker holds work: it winds down (finish reason redis_unavailable)."""
+    server = start_redis()
+    try:
+        cluster = Cluster(server.url, tmp_path, unique_prefix("outage"))
+        sources = write_sources(demo, tmp_path / "sources.toml")
+        store = cycle_store(server, sources, cluster.prefix)
+        demo.hold(after=8)
+        a = cluster.start("A", sources)
+        demo.wait_held(1)
+        cycle = wait_for(lambda: store.info().get("id"), 60, "cycle")
+        wait_for(
+            lambda: (w := worker_id(store, cycle, a.pid)) and store.leases(cycle, w), 60, "A holding work"
+        )
+        server.process.kill()
+        server.process.wait()
+        demo.release()
+        assert a.wait(60) == 4, a.log()[-3000:]
+        summary = a.summary()
+        assert summary["finish_reason"] == "redis_unavailable"
+        assert "Redis at redis://***@127.0.0.1" in a.log()
+        assert_no_secret(a)
+    finally:
+        cluster.stop_all()
+        if server.process.poll() is None:
+            server.process.kill()
+            server.process.wait()
+
+
+def test_a_seeder_that_died_while_seeding_is_replaced(
+    demo: GatedDemoServer, cluster: Cluster, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """A cycle left 'seeding' by a dead worker: a joining worker takes the seeding over."""
+    sources = write_sources(demo, tmp_path / "sources.toml")
+    store = cycle_store(redis_server, sources, cluster.prefix)
+    r, base = store.client, store.base
+    now_ms = int(r.time()[0]) * 1000
+    r.set(f"{base}:seq", 1)
+    r.hset(f"{base}:cycle", mapping={"id": 1, "status": "seeding", "started": now_ms, "seeder": "ghost"})
+    r.set(f"{base}:seedlock", "ghost", px=1500)  # the dead seeder's lock, about to expire
+    b = cluster.start("B", sources)
+    assert b.wait() == 0, b.log()[-3000:]
+    assert_quiet_success(b)
+    assert "the seeding worker died; seeding again here" in b.log()
+    assert b.summary()["totals"]["articles_archived"] == len(article_urls(demo.base_url))
+
+
+def test_a_tick_after_the_cycle_ended_does_nothing_within_min_interval(first_cycle: FirstCycle) -> None:
+    fc = first_cycle
+    sent = len(fc.server.sent)
+    late = fc.cluster.start("late", fc.sources, "--set", "NEWSARCHIVE_DIST_MIN_INTERVAL=3600")
+    late.wait()
+    assert_quiet_success(late)
+    assert late.summary()["totals"]["fetched"] == 0 and len(fc.server.sent) == sent
+    assert "nothing to do" in late.log()
