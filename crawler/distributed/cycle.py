@@ -78,7 +78,6 @@ class CycleCoordinator:
         self.joined: Joined | None = None
         self.leases: dict[str, Request] = {}
         self.broken = False
-        self.seeding_done = False
         self._status = ""
         self._heartbeat: Any = None
         self._on_heartbeat: list[Callable[[], None]] = []
@@ -152,7 +151,6 @@ class CycleCoordinator:
     def seeded(self, count: int) -> None:
         """Every seed request is queued: the cycle may now end when its work runs out."""
         self.store.seeded(self.cycle_id, self.wid)
-        self.seeding_done = True
         self._inc("seeds", count)
         logger.info("cycle %s seeded: %d start requests", self.cycle_id, count)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from scrapy.utils.request import request_from_dict
 from scrapy_redis.queue import PriorityQueue
 
 if TYPE_CHECKING:
@@ -46,6 +47,16 @@ class LeasedPriorityQueue(PriorityQueue):
         request.meta.pop(LEASE_META, None)  # a retry or redirect inherits the meta of its original
         c = self.coordinator
         return c.store.push(c.cycle_id, self._encode_request(request), -request.priority, fingerprint)
+
+    def _decode_request(self, encoded_request: bytes) -> Request:
+        """Decode, refusing callbacks the spider does not list (an entry may have been forged)."""
+        obj = self.serializer.loads(encoded_request)
+        allowed = getattr(self.spider, "queue_callbacks", None)
+        if allowed is not None:
+            for name, value in (("callback", obj.get("callback")), ("errback", obj.get("errback"))):
+                if value not in allowed and not (name == "errback" and value is None):
+                    raise ValueError(f"{name} {value!r} is not one the spider accepts from the queue")
+        return request_from_dict(obj, spider=self.spider)
 
     def pop(self, timeout: int = 0) -> Request | None:
         c = self.coordinator

@@ -48,6 +48,8 @@ class SharedBudget(Counter[str]):
 
 class DistributedNewsSpider(NewsSpider):
     name = "news"
+    # What a queued request may name as callback or errback (a forged entry cannot call others).
+    queue_callbacks = frozenset({"parse_page", "parse_xml", "parse_robots", "on_error"})
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> DistributedNewsSpider:

@@ -330,3 +330,27 @@ def test_rediss_tls_with_password(tmp_path: Path) -> None:
     finally:
         server.process.terminate()
         server.process.wait(10)
+
+
+def test_a_forged_queue_entry_is_dropped_not_run(store: CycleStore) -> None:
+    class Queued(_Spider):
+        queue_callbacks = frozenset({"parse_page"})
+
+        def seed_now(self, response: object) -> None:
+            raise AssertionError("must never be called from a queue entry")
+
+    spider = Queued()
+    store.join("A", "h:/a", lease_ms=LEASE)
+    coordinator = SimpleNamespace(client=store.client, store=store, cycle_id="1", wid="A", lease_ms=LEASE)
+    queue = LeasedPriorityQueue(
+        store.client, spider, store.key("1", "queue"), serializer, coordinator=coordinator
+    )
+    good = Request("http://127.0.0.1:9/a", callback=spider.parse_page)
+    forged = serializer.loads(serializer.dumps(good.to_dict(spider=spider)))
+    forged.update(url="http://127.0.0.1:9/b", callback="seed_now")
+    store.push("1", serializer.dumps(forged), 0, None)
+    store.push("1", serializer.dumps(good.to_dict(spider=spider)), 1, None)
+    popped = queue.pop()
+    assert popped is not None and popped.url == "http://127.0.0.1:9/a"
+    assert queue.pop() is None, "the forged entry was dropped"
+    assert store.leases("1", "A") == 1, "and acknowledged, so it does not come back"
