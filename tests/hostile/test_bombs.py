@@ -13,6 +13,8 @@ from __future__ import annotations
 import pytest
 
 from crawler import exitcodes
+from tests.hostile.bombs import BOMBS
+from tests.hostile.cases import BOMB_FAMILIES
 from tests.hostile.harness import (
     MEMORY_BOUND,
     CrawlRun,
@@ -24,7 +26,7 @@ from tests.hostile.harness import (
     warcio_check,
     write_sources,
 )
-from tests.hostile.server import BOMB_FAMILIES, BOMBS, HostileServer
+from tests.hostile.server import HostileServer
 
 pytestmark = pytest.mark.slow
 

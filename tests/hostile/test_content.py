@@ -11,8 +11,9 @@ from __future__ import annotations
 import pytest
 
 from crawler import exitcodes
+from tests.hostile.cases import CONTENT_CASES, NO_TEXT, READABLE
 from tests.hostile.harness import CrawlRun, run_crawl, sha1_b32, site_toml, warcio_check, write_sources
-from tests.hostile.server import CONTENT_CASES, NO_TEXT, READABLE, HostileServer
+from tests.hostile.server import HostileServer
 
 pytestmark = pytest.mark.slow
 

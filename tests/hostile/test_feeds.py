@@ -19,6 +19,7 @@ from __future__ import annotations
 import pytest
 
 from crawler import exitcodes
+from tests.hostile.cases import FEEDS, HUGE_SITEMAP_URLS, PASSWD_MARK
 from tests.hostile.harness import (
     MEMORY_BOUND,
     CrawlRun,
@@ -29,7 +30,7 @@ from tests.hostile.harness import (
     warcio_check,
     write_sources,
 )
-from tests.hostile.server import FEEDS, HUGE_SITEMAP_URLS, PASSWD_MARK, HostileServer
+from tests.hostile.server import HostileServer
 
 pytestmark = pytest.mark.slow
 

@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from crawler import exitcodes
+from tests.hostile.cases import FILL_PAGES
 from tests.hostile.harness import (
     REPO,
     CrawlRun,
@@ -37,7 +38,7 @@ from tests.hostile.harness import (
     warcio_check,
     write_sources,
 )
-from tests.hostile.server import FILL_PAGES, HostileServer
+from tests.hostile.server import HostileServer
 
 pytestmark = pytest.mark.slow
 

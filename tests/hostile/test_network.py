@@ -13,16 +13,20 @@ then nothing is archived. With it off, the part received is archived and must be
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from crawler import exitcodes
+from tests.hostile.cases import NET_CASES, PARTIAL_CASES
 from tests.hostile.harness import CrawlRun, run_crawl, site_toml, warcio_check, write_sources
-from tests.hostile.server import NET_CASES, PARTIAL_CASES, HostileServer
+from tests.hostile.server import HostileServer
 
 pytestmark = pytest.mark.slow
 
 LIMITS = ("--set", "DOWNLOAD_TIMEOUT=2", "--set", "RETRY_TIMES=1")
 FAILING = tuple(c for c in NET_CASES if c != "slow")
+NEVER_ANSWERED = ("no-response", "garbage")  # no status line ever arrives
 EXPECTED_ERRORS = {
     "stall-body": "DownloadTimeoutError",
     "stall-headers": "DownloadTimeoutError",
@@ -45,7 +49,7 @@ def _crawl(
 
 
 @pytest.fixture(scope="module")
-def net_server() -> HostileServer:
+def net_server() -> Iterator[HostileServer]:
     with HostileServer() as srv:
         yield srv
 
@@ -79,7 +83,13 @@ def test_failing_fetch_is_retried_within_limits_and_never_archived(
     strict: CrawlRun, net_server: HostileServer, case: str
 ) -> None:
     path = f"/net/a/{case}"
-    assert len(net_server.hits(path)) == 2, "one try and RETRY_TIMES=1 retry"
+    tries = len(net_server.requests(path))
+    if case in NEVER_ANSWERED:
+        # Twisted's connection pool resends, once, a request that got no response at all on a
+        # reused keep-alive connection (the server may just have closed it): up to 2 per try.
+        assert 2 <= tries <= 4, f"{tries} requests: one try and RETRY_TIMES=1 retry, each maybe resent once"
+    else:
+        assert tries == 2, f"{tries} requests: one try and RETRY_TIMES=1 retry"
     assert not [r for r in strict.records if r.target_path == path], "nothing archived for a failed fetch"
     assert f"{path}: {EXPECTED_ERRORS[case]}" in strict.log
 

@@ -15,8 +15,9 @@ import pytest
 from w3lib.url import safe_url_string
 
 from crawler import exitcodes
+from tests.hostile.cases import PASSWD_MARK, REDIRECT_CHAIN, redirect_targets
 from tests.hostile.harness import CrawlRun, all_warc_bytes, run_crawl, site_toml, warcio_check, write_sources
-from tests.hostile.server import PASSWD_MARK, REDIRECT_CHAIN, HostileServer, redirect_targets
+from tests.hostile.server import HostileServer
 
 pytestmark = pytest.mark.slow
 

@@ -23,13 +23,15 @@ gets): none of them may appear in any WARC byte.
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from crawler import exitcodes
+from tests.hostile.cases import PASSWD_MARK, forbidden_links
 from tests.hostile.harness import CrawlRun, all_warc_bytes, run_crawl, site_toml, warcio_check, write_sources
-from tests.hostile.server import PASSWD_MARK, HostileServer, forbidden_links
+from tests.hostile.server import HostileServer
 
 pytestmark = pytest.mark.slow
 
@@ -183,3 +185,37 @@ def test_proxy_credentials_never_reach_a_warc(creds_run: tuple[CrawlRun, Hostile
     assert PROXY_SECRET.encode() not in data
     assert base64.b64encode(f"{PROXY_USER}:{PROXY_SECRET}".encode()) not in data
     assert b"Proxy-Authorization" not in data
+
+
+BUG_USERINFO = (
+    "BUG: a sources URL with a password in it (http://editor:SECRET@host/) is accepted, cannot be "
+    "fetched (ValueError: invalid hostname), counts as a site error (exit 3) and the password is "
+    "written to the run log. Refuse userinfo in crawler.sources (exit 78 naming the site and field) "
+    "or strip it before the URL is used or logged"
+)
+
+
+@pytest.mark.xfail(strict=True, reason=BUG_USERINFO)
+def test_password_in_a_configured_url_is_refused_and_never_logged(
+    server: HostileServer, tmp_path: Path
+) -> None:
+    secret = "url-s3cr3t-hostile"
+    sources = write_sources(
+        tmp_path / "sources.toml",
+        site_toml(
+            "userinfo",
+            start_urls=[f"http://editor:{secret}@127.0.0.1:{server.port}/sec/ok"],
+            allowed_domains=["127.0.0.1"],
+            article_urls=["/sec/ok"],
+        ),
+    )
+    run = run_crawl(sources, tmp_path / "archive", server=server, timeout=60)
+    refused = run.code == exitcodes.CONFIG and "start_urls" in run.stderr
+    crawled_without_it = run.code == exitcodes.OK and bool(server.requests("/sec/ok"))
+    assert refused or crawled_without_it, run.stderr
+    logs = "".join(
+        p.read_text("utf-8", "replace")
+        for p in (tmp_path / "archive").rglob("*")
+        if p.is_file() and p.suffix in (".log", ".json")
+    )
+    assert secret not in run.stderr + run.stdout + logs
