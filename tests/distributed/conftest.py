@@ -39,7 +39,8 @@ REDIS_PASSWORD = "pw-Zq8-never-in-logs"  # grep-able: the tests look for it ever
 REPO = Path(__file__).resolve().parents[2]
 _SCRIPT = Path(sys.executable).with_name("newsarchive")
 NEWSARCHIVE = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "crawler.cli"]
-# Short leases so a killed worker's requests come back within seconds.
+# Short leases so a killed worker's requests come back within seconds (long enough that a loaded
+# machine's pauses do not make a live worker look dead).
 FAST = [
     "--no-autothrottle",
     "--delay",
@@ -48,7 +49,7 @@ FAST = [
     "1",
     "--no-progress",
     "--set",
-    "NEWSARCHIVE_DIST_LEASE=2",
+    "NEWSARCHIVE_DIST_LEASE=3",
     "--set",
     "NEWSARCHIVE_DIST_HEARTBEAT=0.2",
 ]
