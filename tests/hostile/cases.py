@@ -596,10 +596,10 @@ def _sec(reply: Reply, req: Request) -> None:
 
 # filling a disk ---------------------------------------------------------------------------------------
 
-FILL_PAGES = 80
+FILL_PAGES = 50
 
 
-def _noise_text(seed: int, size: int = 16_000) -> str:
+def _noise_text(seed: int, size: int = 12_000) -> str:
     """Text that gzip cannot shrink much (base64 of pseudo-random bytes): pages that fill a disk."""
     import base64
     import random

@@ -14,7 +14,6 @@ byte budget: the write that crosses it stores what fits, then fails, as write(2)
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import sqlite3
 import subprocess
@@ -105,10 +104,11 @@ BUG_TEXT_WRITE_NOT_FATAL = (
     "crawl goes on without text and exits as if nothing happened. Route it through Archiver._fatal"
 )
 BUG_TEXT_LOST = (
-    "BUG (data loss): a page whose capture was archived but whose text write failed is remembered in "
-    "the state as archived; the next run stores a revisit and never extracts its text again. Keep "
-    "such pages 'awaiting text' (no text_record_id) and extract them on the next fetch, or from the "
-    "archived response during recovery"
+    "BUG (data loss): once a text write has failed, every later page of the run is archived without "
+    "text and without its crawl metadata record (archive_text raises before writing it), yet the state "
+    "remembers each capture; the next run stores revisits and never extracts the text (here: 50 pages, "
+    "5 conversion records, 40 captures without metadata; next run 50 revisits, 0 conversions). Keep "
+    "such pages 'awaiting text' (no text_record_id) and extract them on the next fetch or in recovery"
 )
 BUG_WAL_LOCK = (
     "BUG: a state database write-locked by another process (BEGIN EXCLUSIVE in WAL mode) passes the "
@@ -124,10 +124,15 @@ def _sources(server: HostileServer, path: Path, start: str, article: str) -> Pat
     return write_sources(path, site_toml("local", start_urls=[server.url(start)], article_urls=[article]))
 
 
-def _closed_before_fault(run_log: str) -> list[str]:
-    """Names of WARC files the log says were closed before the first write failure was logged."""
-    before = run_log.split("No space left on device", 1)[0]
-    return [Path(m).name for m in re.findall(r"closed WARC file (\S+\.warc\.gz)", before)]
+def _finished_before_the_fault(archive: Path) -> list[Path]:
+    """Final WARC files that rotation closed while writing still worked: in each stream (capture,
+    text) every file but the newest, which is the one being written when the disk filled. (The
+    log cannot tell: on a full disk it may not get that far.)"""
+    finished: list[Path] = []
+    for stream in ("warc", "text"):
+        files = sorted((archive / stream).glob("*.warc.gz"))  # names start with the UTC time and serial
+        finished += files[:-1]
+    return finished
 
 
 # --- the archive directory cannot be written ---------------------------------------------------------------
@@ -152,7 +157,7 @@ class DiskFull:
     mode: str
     server: HostileServer
     first: CrawlRun  # the run that hit the full disk
-    first_log: str  # its log, before the next run appends to the same directory
+    first_finished: list[Path]  # files rotation closed before the disk filled
     first_files: set[str]  # WARC file names (.open included) it left behind
     served_first: int  # requests the server had answered when it ended
     second: CrawlRun  # the next run, without the fault, on the same archive
@@ -206,11 +211,11 @@ def disk_full(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     with HostileServer() as server:
         sources = _sources(server, tmp / "s.toml", "/fill/", "/fill/a/")
         first = _first_run(request.param, server, sources, tmp)
-        first_log = "".join(p.read_text("utf-8", "replace") for p in sorted(first.archive.glob("runs/*.log")))
+        first_finished = _finished_before_the_fault(first.archive)
         first_files = {p.name for p in warc_files(first.archive, include_open=True)}
         served_first = len(server.log())
         second = run_crawl(sources, first.archive, server=server, timeout=90)
-        yield DiskFull(request.param, server, first, first_log, first_files, served_first, second)
+        yield DiskFull(request.param, server, first, first_finished, first_files, served_first, second)
 
 
 def _known_bug(
@@ -238,11 +243,8 @@ def test_disk_full_stops_the_crawl_with_exit_74_and_says_why(
 
 
 def test_files_finished_before_the_disk_filled_stay_valid(disk_full: DiskFull) -> None:
-    closed = _closed_before_fault(disk_full.first_log)
-    assert closed, "some files were finished before the fault (the test needs that)"
-    warcio_check(
-        disk_full.first.archive, [p for p in warc_files(disk_full.first.archive) if p.name in closed]
-    )
+    assert disk_full.first_finished, "some files were finished before the fault (the test needs that)"
+    warcio_check(disk_full.first.archive, disk_full.first_finished)
 
 
 def test_nothing_half_written_is_left_looking_complete(
