@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable
@@ -179,16 +180,23 @@ def run_crawl(
             command, cwd=REPO, env=crawl_env(server, env), stdout=out, stderr=err, start_new_session=True
         )
         peaks: dict[int, int] = {}
+        timed_out = threading.Event()
+        killer = threading.Timer(timeout, _kill_group, args=(proc.pid, timed_out))
+        done = threading.Event()
+        sampler = threading.Thread(target=_sample, args=(proc.pid, peaks, done), daemon=True)
+        killer.start()
+        sampler.start()
         try:
-            status, rusage = _wait_sampling(proc, peaks, started + timeout)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+            _, status, rusage = os.wait4(proc.pid, 0)  # the crawler's own peak RSS comes with it
+        finally:
+            killer.cancel()
+            done.set()
+            sampler.join()
+        if timed_out.is_set():
             err.seek(0)
             raise AssertionError(
                 f"crawl did not finish in {timeout:.0f} s; stderr:\n{err.read().decode('utf-8', 'replace')}"
-            ) from None
+            )
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
@@ -207,24 +215,32 @@ def run_crawl(
     )
 
 
-def _wait_sampling(proc: subprocess.Popen[bytes], peaks: dict[int, int], deadline: float) -> tuple[int, Any]:
-    """Reap the crawler with wait4 (its exact peak RSS) while recording every descendant's VmHWM."""
-    root = psutil.Process(proc.pid)
-    while True:
-        pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            return status, rusage
+def _kill_group(pid: int, timed_out: threading.Event) -> None:
+    """The crawl overran its time limit: kill its process group (it runs in its own session)."""
+    timed_out.set()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def _sample(pid: int, peaks: dict[int, int], done: threading.Event) -> None:
+    """Record the VmHWM (peak RSS) of the crawler and every descendant until the crawler is reaped.
+
+    VmHWM is a high-water mark kept by the kernel, so sampling every 50 ms misses no peak of a
+    process alive at the next sample; the crawler's own final figure comes from wait4.
+    """
+    try:
+        root = psutil.Process(pid)
+    except psutil.Error:
+        return
+    while not done.wait(0.05):
         try:
             family = [root, *root.children(recursive=True)]
         except psutil.Error:
-            family = []
+            continue
         for p in family:
             peak = _vm_hwm(p.pid)
             if peak:
                 peaks[p.pid] = max(peaks.get(p.pid, 0), peak)
-        if time.monotonic() > deadline:
-            raise TimeoutError
-        time.sleep(0.05)  # sampling interval; VmHWM is a high-water mark, so no peak is missed
 
 
 def _vm_hwm(pid: int) -> int:
