@@ -38,7 +38,7 @@ class Exchange:
     method: str
     request_headers: tuple[Header, ...]
     head: ResponseHead
-    body: bytes  # as received: content-encoded, de-chunked
+    body: bytes | memoryview  # as received: content-encoded, de-chunked (a view when cut)
     decoded: bytes | None  # content-decoded body; None when it could not be decoded
     date: str  # WARC-Date shared by every record of this capture event
     request_body: bytes = b""
@@ -145,12 +145,16 @@ def plan_capture(
 
 
 def _can_revisit(previous: UrlState | None) -> bool:
+    """Only a complete earlier capture can be pointed at: an article whose text was never
+    written (the run was stopped, or the disk filled up) is archived in full again, so its
+    text is extracted this time."""
     return bool(
         previous
         and previous.record_id
         and previous.payload_digest
         and previous.record_date
         and previous.status == 200
+        and not (previous.is_article and previous.text_record_id is None)
     )
 
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from archive.digests import sha1_digest
+from archive.digests import StreamingDigest, sha1_digest
 
 WARC_VERSION = "WARC/1.1"
 PROFILE_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
@@ -46,15 +46,30 @@ def warc_date(moment: datetime | None = None) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+Bytes = bytes | memoryview
+
+
 @dataclass(slots=True)
 class WarcRecord:
-    """One record: its type, ordered named fields, and the exact block bytes."""
+    """One record: its type, ordered named fields, and the block as parts (e.g. HTTP head, body).
+
+    Keeping the parts apart means a 32 MB body is never copied to be framed, digested or
+    compressed: each step walks the parts in order.
+    """
 
     rec_type: str
     headers: list[tuple[str, str]]
-    block: bytes
+    parts: tuple[Bytes, ...]
     content_type: str | None = None
     meta: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def block(self) -> bytes:
+        return b"".join(self.parts)
+
+    @property
+    def length(self) -> int:
+        return sum(len(p) for p in self.parts)
 
     def get(self, name: str) -> str | None:
         wanted = name.lower()
@@ -86,24 +101,23 @@ class RecordFactory:
             ("WARC-Date", date),
             ("WARC-Filename", filename),
         ]
-        block = warc_fields(info)
-        return _finish(WarcRecord("warcinfo", headers, block, WARC_FIELDS))
+        return _finish(WarcRecord("warcinfo", headers, (warc_fields(info),), WARC_FIELDS))
 
     def request(
-        self, url: str, date: str, head: bytes, body: bytes = b"", *, ip: str | None = None
+        self, url: str, date: str, head: bytes, body: Bytes = b"", *, ip: str | None = None
     ) -> WarcRecord:
         headers = self._base("request", url, date)
         if ip:
             headers.append(("WARC-IP-Address", ip))
         headers.append(("WARC-Payload-Digest", sha1_digest(body)))
-        return _finish(WarcRecord("request", headers, head + body, HTTP_REQUEST))
+        return _finish(WarcRecord("request", headers, (head, body), HTTP_REQUEST))
 
     def response(
         self,
         url: str,
         date: str,
         head: bytes,
-        body: bytes,
+        body: Bytes,
         *,
         ip: str | None = None,
         truncated: str | None = None,
@@ -116,7 +130,7 @@ class RecordFactory:
         headers.append(("WARC-Payload-Digest", payload_digest or sha1_digest(body)))
         if truncated:
             headers.append(("WARC-Truncated", truncated))
-        return _finish(WarcRecord("response", headers, head + body, HTTP_RESPONSE))
+        return _finish(WarcRecord("response", headers, (head, body), HTTP_RESPONSE))
 
     def revisit(
         self,
@@ -147,7 +161,7 @@ class RecordFactory:
             ("WARC-Payload-Digest", payload_digest),
             ("WARC-Truncated", "length"),
         ]
-        return _finish(WarcRecord("revisit", headers, head, HTTP_RESPONSE))
+        return _finish(WarcRecord("revisit", headers, (head,), HTTP_RESPONSE))
 
     def crawl_metadata(
         self, url: str, date: str, concurrent_to: str, fields: Sequence[tuple[str, str]]
@@ -156,7 +170,7 @@ class RecordFactory:
         so it can sit in the capture files without shadowing the page at replay."""
         headers = self._base("metadata", url, date)
         headers.append(("WARC-Concurrent-To", concurrent_to))
-        return _finish(WarcRecord("metadata", headers, warc_fields(fields), WARC_FIELDS))
+        return _finish(WarcRecord("metadata", headers, (warc_fields(fields),), WARC_FIELDS))
 
     def conversion(
         self,
@@ -179,7 +193,7 @@ class RecordFactory:
         if languages:
             headers.append(("WARC-Identified-Content-Language", languages))
         block = text.encode("utf-8")
-        return _finish(WarcRecord("conversion", headers, block, "text/plain; charset=utf-8"))
+        return _finish(WarcRecord("conversion", headers, (block,), "text/plain; charset=utf-8"))
 
     def json_metadata(
         self, url: str, date: str, payload: dict[str, object], *, refers_to: str, languages: str
@@ -189,7 +203,7 @@ class RecordFactory:
         if languages:
             headers.append(("WARC-Identified-Content-Language", languages))
         block = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
-        return _finish(WarcRecord("metadata", headers, block, "application/json"))
+        return _finish(WarcRecord("metadata", headers, (block,), "application/json"))
 
 
 def warc_fields(fields: Iterable[tuple[str, str]]) -> bytes:
@@ -202,7 +216,10 @@ def warc_fields(fields: Iterable[tuple[str, str]]) -> bytes:
 
 
 def _finish(record: WarcRecord) -> WarcRecord:
-    record.headers.append(("WARC-Block-Digest", sha1_digest(record.block)))
+    digest = StreamingDigest()
+    for part in record.parts:
+        digest.update(part)
+    record.headers.append(("WARC-Block-Digest", digest.value()))
     return record
 
 
@@ -216,14 +233,17 @@ def serialize(record: WarcRecord, *, warcinfo_id: str | None = None, gzip: bool 
             type_done = True
         if type_done and warcinfo_id and name == "WARC-Date" and record.rec_type != "warcinfo":
             lines.append(f"WARC-Warcinfo-ID: {warcinfo_id}")
-    if record.content_type and record.block:
+    length = record.length
+    if record.content_type and length:
         lines.append(f"Content-Type: {record.content_type}")
-    lines.append(f"Content-Length: {len(record.block)}")
-    raw = ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8") + record.block + b"\r\n\r\n"
+    lines.append(f"Content-Length: {length}")
+    pieces: list[Bytes] = [("\r\n".join(lines) + "\r\n\r\n").encode("utf-8"), *record.parts, b"\r\n\r\n"]
     if not gzip:
-        return raw
+        return b"".join(pieces)
     compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
-    return compressor.compress(raw) + compressor.flush()
+    out = [compressor.compress(piece) for piece in pieces]
+    out.append(compressor.flush())
+    return b"".join(out)
 
 
 def _clean(value: str) -> str:

@@ -23,7 +23,7 @@ from archive.digests import sha1_digest
 from archive.encoding import DecodeError, decode_body
 from archive.layout import ArchiveLayout
 from archive.repair import ParsedRecord, RepairResult, repair_open_file
-from archive.state import StateStore, UrlState
+from archive.state import NO_TEXT, StateStore, UrlState
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def reconcile_state(
     capture_dir: Path,
     state: StateStore,
     is_article: Callable[[str], bool],
-    known_conversions: set[str],
+    known_conversions: dict[str, str],
     report: RecoveryReport,
 ) -> list[PendingText]:
     """Teach the state what the repaired capture files hold; return articles still lacking text."""
@@ -103,14 +103,15 @@ def reconcile_state(
                     first_seen=previous.first_seen or new_state.first_seen,
                     published=previous.published,
                 )
+            conversion = known_conversions.get(str(new_state.record_id))
+            if conversion is not None:
+                new_state = replace(new_state, text_record_id=conversion)
+            elif new_state.is_article and new_state.status != 200:
+                new_state = replace(new_state, text_record_id=NO_TEXT)
             if previous is None or previous.record_id != new_state.record_id:
                 state.put(new_state)
                 report.state_updated += 1
-            if (
-                new_state.is_article
-                and new_state.status == 200
-                and new_state.record_id not in known_conversions
-            ):
+            if new_state.is_article and new_state.status == 200 and conversion is None:
                 pending.append(
                     PendingText(
                         new_state.url,
@@ -173,14 +174,15 @@ def _state_from_record(
     return state, decoded if decoded is not None else b"", charset
 
 
-def conversion_ids(layout: ArchiveLayout, extra: list[RepairResult]) -> set[str]:
-    """Response ids that already have a conversion record (closed text files + repaired ones)."""
+def conversion_ids(layout: ArchiveLayout, extra: list[RepairResult]) -> dict[str, str]:
+    """Response id -> conversion id, for every text record on disk (closed + repaired files)."""
     from warcio.archiveiterator import ArchiveIterator
 
-    refs: set[str] = set()
+    refs: dict[str, str] = {}
     for path in layout.text_files():
         with path.open("rb") as fh:
             for record in ArchiveIterator(fh):
                 if record.rec_type == "conversion":
-                    refs.add(record.rec_headers.get_header("WARC-Refers-To") or "")
+                    h = record.rec_headers
+                    refs[h.get_header("WARC-Refers-To") or ""] = h.get_header("WARC-Record-ID") or ""
     return refs

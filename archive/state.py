@@ -34,9 +34,14 @@ class UrlState:
     record_offset: int | None = None
     response_head: str | None = None  # header block of that response (latin-1), replayable in revisits
     is_article: bool = False
-    text_record_id: str | None = None  # conversion record of that response, once written
+    # conversion record of that response once written; NO_TEXT when there was no text to extract;
+    # None while an article's text is still pending (then the page is never revisited, see capture)
+    text_record_id: str | None = None
     published: str | None = None  # publication date from a feed or sitemap, ISO 8601
     first_seen: str = ""
+
+
+NO_TEXT = "-"
 
 
 class StateStore(Protocol):
@@ -70,6 +75,10 @@ class SqliteStateStore:
                 "CREATE TABLE IF NOT EXISTS url_state (url TEXT PRIMARY KEY, data TEXT NOT NULL)"
             )
             self._db.execute("SELECT count(*) FROM url_state").fetchone()
+            # A writer elsewhere (WAL lets readers through) would block every put() later,
+            # in the middle of a crawl: find out now, while failing is still clean.
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("ROLLBACK")
         except (sqlite3.Error, OSError) as exc:
             raise StateError(f"cannot open crawl state {path}: {exc}") from exc
 

@@ -24,9 +24,9 @@ from scrapy.utils.misc import load_object
 
 from archive.capture import CapturePlan, Exchange, plan_capture
 from archive.layout import ArchiveLayout
-from archive.records import CONFORMS_TO, RecordFactory
-from archive.state import SqliteStateStore, StateStore, UrlState
-from archive.writer import WarcFileWriter
+from archive.records import CONFORMS_TO, RecordFactory, WarcRecord
+from archive.state import NO_TEXT, SqliteStateStore, StateError, StateStore, UrlState
+from archive.writer import RecordLocation, WarcFileWriter
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -129,21 +129,21 @@ class Archiver:
             try:
                 writer.close()
             except OSError as exc:
-                self._fatal(exc)
+                self._fatal(f"{type(exc).__name__}: {exc}")
         if self._state is not None:
             self._state.close()
 
     def files_closed(self) -> list[Path]:
         return [p for w in (self.capture, self.text) if w is not None for p in w.closed_files]
 
-    def _fatal(self, exc: OSError) -> None:
+    def _fatal(self, error: str) -> None:
         """Writing failed (disk full, file system gone): stop the crawl, keep what is complete.
 
         The records already written stay valid (each group was flushed whole); the file in
         progress is left ``.open`` for the next run's repair when it cannot be closed.
         """
         if self.fatal_error is None:
-            self.fatal_error = f"{type(exc).__name__}: {exc}"
+            self.fatal_error = error
             logger.critical("archive write failed, stopping the crawl: %s", self.fatal_error)
             crawler = self._crawler
             if crawler is not None and crawler.engine is not None:
@@ -176,15 +176,13 @@ class Archiver:
             records.append(
                 self.factory.crawl_metadata(exchange.url, exchange.date, plan.record_id, plan.metadata_fields)
             )
-        try:
-            locations = self.capture.write(records)
-        except OSError as exc:
-            self._fatal(exc)
-            raise ArchiveWriteError(self.fatal_error or str(exc)) from exc
+        locations = self._write(self.capture, records)
         state = plan.state
         if plan.kind == "response":
             state = replace(state, record_file=locations[1].filename, record_offset=locations[1].offset)
-        self.state.put(state)
+            if is_article and not awaits_text:
+                state = replace(state, text_record_id=NO_TEXT)  # nothing to extract: not pending
+        self._put(state)
         plan.state = state
         self._count_capture(plan, exchange, site)
         return plan
@@ -221,7 +219,7 @@ class Archiver:
             json_record = self.factory.json_metadata(
                 url, date, meta, refers_to=conversion_id, languages=langs
             )
-            self.text.write([conversion, json_record])
+            self._write(self.text, [conversion, json_record])
             fields = [*fields, ("languages", langs), ("conversion-record-id", conversion_id)]
             main = result.languages[0].code if result.languages else "und"
             self.languages[(site, main)] += 1
@@ -230,15 +228,27 @@ class Archiver:
         else:
             fields = [*fields, ("text-extraction", "no article text found")]
             self.stats.inc_value("newsarchive/text/empty")
-        try:
-            self.capture.write([self.factory.crawl_metadata(url, date, response_id, fields)])
-        except OSError as exc:
-            self._fatal(exc)
-            raise ArchiveWriteError(self.fatal_error or str(exc)) from exc
-        if conversion_id and result is not None:
-            published = plan_state.published or _iso_date(result.article.date_published)
-            self.state.put(replace(plan_state, text_record_id=conversion_id, published=published))
+        self._write(self.capture, [self.factory.crawl_metadata(url, date, response_id, fields)])
+        published = plan_state.published
+        if result is not None:
+            published = published or _iso_date(result.article.date_published)
+        # The text is done (or there is none to find): the page may be revisited from now on.
+        self._put(replace(plan_state, text_record_id=conversion_id or NO_TEXT, published=published))
         return conversion_id
+
+    def _write(self, writer: WarcFileWriter, records: list[WarcRecord]) -> list[RecordLocation]:
+        try:
+            return writer.write(records)
+        except OSError as exc:
+            self._fatal(f"{type(exc).__name__}: {exc}")
+            raise ArchiveWriteError(self.fatal_error or str(exc)) from exc
+
+    def _put(self, state: UrlState) -> None:
+        try:
+            self.state.put(state)
+        except StateError as exc:
+            self._fatal(str(exc))
+            raise ArchiveWriteError(self.fatal_error or str(exc)) from exc
 
     def _count_capture(self, plan: CapturePlan, exchange: Exchange, site: str) -> None:
         inc = self.stats.inc_value

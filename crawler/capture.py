@@ -48,6 +48,27 @@ class CaptureInfo:
     decoded_ok: bool
 
 
+class NotDecodable(IgnoreRequest):
+    """The body could not be content-decoded (bomb, corrupt data); it was archived raw."""
+
+
+class Truncated(IgnoreRequest):
+    """The body was cut at the size limit; it was archived as received, marked truncated."""
+
+
+_HTML_TYPES = (b"text/html", b"application/xhtml+xml")
+
+
+def _looks_like_html(head: ResponseHead, decoded: bytes | None) -> bool:
+    ctype = (head.get(b"content-type") or b"").split(b";")[0].strip().lower()
+    if ctype:
+        return ctype in _HTML_TYPES
+    if not decoded:
+        return False
+    start = decoded[:512].lstrip().lower()
+    return start.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
+
+
 def _site_of(crawler: Crawler, url: str) -> str:
     """Site of a request the spider did not make (robots.txt from RobotsTxtMiddleware)."""
     site_for = getattr(crawler.spider, "site_for_url", None)
@@ -69,9 +90,12 @@ class CaptureMiddleware:
             settings.getint("NEWSARCHIVE_MAX_DECODED_SIZE"),
             settings.getint("NEWSARCHIVE_MAX_BODY_SIZE"),
         )
+        for name in ("NEWSARCHIVE_MAX_BODY_SIZE", "NEWSARCHIVE_MAX_DECODED_SIZE"):
+            if settings.getint(name) <= 0:
+                # The only bound on what one response may cost in memory: it cannot be switched off.
+                raise ValueError(f"{name} must be a positive number of bytes, got {settings.get(name)!r}")
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
-        if mw.max_body_size > 0:
-            crawler.signals.connect(mw.bytes_received, signal=signals.bytes_received)
+        crawler.signals.connect(mw.bytes_received, signal=signals.bytes_received)
         return mw
 
     def bytes_received(self, data: bytes, request: Request, spider: Any) -> None:
@@ -104,11 +128,12 @@ class CaptureMiddleware:
             reason = None
         head = ResponseHead(response.protocol or "HTTP/1.1", response.status, reason, headers)
         notes: list[tuple[str, str]] = []
-        body = response.body
+        body: bytes | memoryview = response.body
         truncated: str | None = None
-        if "download_stopped" in response.flags and self.max_body_size > 0:
+        if "download_stopped" in response.flags:
             truncated = "length"
-            body = body[: self.max_body_size]
+            # A view, not a slice: a 32 MB body is not copied again just to drop its tail.
+            body = memoryview(response.body)[: self.max_body_size]
             notes.append(("truncated", f"body cut at {self.max_body_size} bytes (NEWSARCHIVE_MAX_BODY_SIZE)"))
             stats.inc_value("newsarchive/truncated/length")
             logger.warning(
@@ -118,18 +143,17 @@ class CaptureMiddleware:
             truncated = "disconnect"
             notes.append(("body-incomplete", "connection closed before the announced length"))
         encodings = head.get_all(b"content-encoding")
-        decoded: bytes | None
+        decoded: bytes | None = None
         decode_error: str | None = None
-        try:
-            decoded = (
-                decode_body(response.body, encodings, self.max_decoded_size) if encodings else response.body
-            )
-        except DecodedTooLarge as exc:
-            decoded, decode_error = None, f"too large: {exc}"
-            stats.inc_value("newsarchive/decode/too_large")
-        except DecodeError as exc:
-            decoded, decode_error = None, str(exc)
-            stats.inc_value("newsarchive/decode/error")
+        if truncated is None:  # a cut body is neither compared nor extracted: no need to decode it
+            try:
+                decoded = decode_body(body, encodings, self.max_decoded_size) if encodings else response.body
+            except DecodedTooLarge as exc:
+                decode_error = f"too large: {exc}"
+                stats.inc_value("newsarchive/decode/too_large")
+            except DecodeError as exc:
+                decode_error = str(exc)
+                stats.inc_value("newsarchive/decode/error")
         if decode_error:
             notes.append(("content-decoding-error", decode_error))
             logger.warning("archived %s raw, body not decoded: %s", response.url, decode_error)
@@ -150,16 +174,16 @@ class CaptureMiddleware:
             truncated=truncated,
             notes=tuple(notes),
         )
-        plan = self._archiver.archive_exchange(
-            exchange, site=site, is_article=is_article and response.status == 200
-        )
+        # Text is extracted from HTML only: an image or PDF at an article URL is archived, not parsed.
+        is_article = is_article and response.status == 200 and _looks_like_html(head, decoded)
+        plan = self._archiver.archive_exchange(exchange, site=site, is_article=is_article)
         request.meta[CAPTURE_META] = CaptureInfo(
             plan=plan, fields=plan.metadata_fields, decoded_ok=decoded is not None
         )
-        if decoded is None:
-            raise IgnoreRequest(f"not decodable, archived raw: {decode_error}")
         if truncated:
-            raise IgnoreRequest(f"body truncated ({truncated}), archived raw without text extraction")
+            raise Truncated(f"body truncated ({truncated}): archived as received, no text extracted")
+        if decoded is None:
+            raise NotDecodable(f"not decodable, archived raw: {decode_error}")
         if not encodings:
             return response
         new_headers = Headers(response.headers)

@@ -69,9 +69,10 @@ ITEM_PIPELINES = {
 # One item per article page: 100 parallel item slots per response only cost CPU (scrapy#5182).
 CONCURRENT_ITEMS = 4
 DUPEFILTER_CLASS = "scrapy.dupefilters.RFPDupeFilter"
-# Scrapy's limit drops an oversized response whole; ours (NEWSARCHIVE_MAX_BODY_SIZE) keeps the
-# first part, marked WARC-Truncated. Scrapy's stays as a backstop far above it.
-DOWNLOAD_MAXSIZE = 1024 * 1024 * 1024  # 1024m
+# Scrapy's limit drops an oversized response whole, before reading a byte when Content-Length
+# announces it; ours (NEWSARCHIVE_MAX_BODY_SIZE, always on) keeps the first part, marked
+# WARC-Truncated. So Scrapy's is off.
+DOWNLOAD_MAXSIZE = 0
 DOWNLOAD_WARNSIZE = 0
 
 # --- newsarchive -----------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from w3lib.encoding import http_content_type_encoding
 
 from archive.urls import canonical_url
 from crawler.archiver import Archiver
-from crawler.capture import ARTICLE_META, CAPTURE_META, SITE_META, CaptureInfo
+from crawler.capture import ARTICLE_META, CAPTURE_META, SITE_META, CaptureInfo, Truncated
 from crawler.discovery import Entry, parse_xml_document, robots_sitemaps
 from crawler.items import ArticlePage
 from crawler.scope import OutOfScope, is_private_host, site_is_private
@@ -180,8 +180,6 @@ class NewsSpider(Spider):
         site = self.sites[response.meta[SITE_META]]
         depth = response.meta.get(DEPTH_META, 0)
         capture: CaptureInfo | None = response.meta.get(CAPTURE_META)
-        if response.status != 200 or not isinstance(response, TextResponse):
-            return
         if capture is not None and capture.plan.extra.get("awaits_text"):
             yield ArticlePage(
                 url=response.url,
@@ -192,6 +190,8 @@ class NewsSpider(Spider):
                 ),
                 capture=capture,
             )
+        if response.status != 200 or not isinstance(response, TextResponse):
+            return
         yield from self._links(site, response, depth + 1)
 
     def _links(self, site: Site, response: TextResponse, depth: int) -> Iterable[Request]:
@@ -255,8 +255,9 @@ class NewsSpider(Spider):
         if name == "IgnoreRequest" and "robots.txt" in message:
             self.crawler.stats.inc_value(f"newsarchive/site/{site}/skipped/robots_txt")
             return
-        if name == "IgnoreRequest" and "archived raw" in message:
-            name = "NotDecodable"
+        if failure.check(Truncated):
+            self.crawler.stats.inc_value(f"newsarchive/site/{site}/cut/max_body_size")
+            return
         self.crawler.stats.inc_value(f"newsarchive/site/{site}/errors/{name}")
         logger.warning("%s: %s: %s", request.url, name, failure.getErrorMessage())
 

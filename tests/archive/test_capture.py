@@ -49,7 +49,19 @@ def factory() -> RecordFactory:
 @pytest.fixture
 def first(factory: RecordFactory):
     body = gzip.compress(HTML, mtime=1)
-    return plan_capture(exchange(ok_head(body), body, HTML, DAY1), None, factory, is_article=True), body
+    plan = plan_capture(exchange(ok_head(body), body, HTML, DAY1), None, factory, is_article=True)
+    assert plan.state.text_record_id is None, "an article's text is pending until it is written"
+    plan.state.text_record_id = "<urn:uuid:text-written>"  # what the archiver records after the text
+    return plan, body
+
+
+def test_an_article_whose_text_was_never_written_is_archived_again(factory: RecordFactory) -> None:
+    """A run stopped between the capture and its text (disk full): the next fetch must not be a
+    revisit, or the text would never be extracted."""
+    body = gzip.compress(HTML, mtime=1)
+    pending = plan_capture(exchange(ok_head(body), body, HTML, DAY1), None, factory, is_article=True).state
+    again = plan_capture(exchange(ok_head(body), body, HTML, DAY2), pending, factory, is_article=True)
+    assert again.kind == "response" and again.changed
 
 
 def test_first_sight_is_a_full_response(first) -> None:
