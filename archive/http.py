@@ -109,13 +109,15 @@ def request_header_block(method: str, url: str, headers: Iterable[Header]) -> by
 
 
 def normalise_url_header(value: bytes) -> bytes:
-    """Percent-encode a URL header value that carries raw non-ASCII bytes (UTF-8 assumed)."""
-    try:
-        value.decode("ascii")
-    except UnicodeDecodeError:
-        text = value.decode("utf-8", "replace")
-        return safe_url_string(text, encoding="utf-8").encode("ascii")
-    return value
+    """Percent-encode each raw byte >= 0x80 of a URL header, whatever its charset.
+
+    Byte by byte, never decoded: UTF-8 comes out as the usual %XX sequence, and a latin-1
+    ``/caf\xe9`` becomes ``/caf%E9``, the very URL the crawler followed (and archived), so replay
+    redirects to a capture that exists.
+    """
+    if value.isascii():
+        return value
+    return b"".join(b"%%%02X" % byte if byte >= 0x80 else bytes((byte,)) for byte in value)
 
 
 def header_pairs(items: Iterable[tuple[bytes | str, Sequence[bytes | str] | bytes | str]]) -> list[Header]:

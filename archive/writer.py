@@ -13,6 +13,7 @@ bytes); a record is never split; every file starts with its own warcinfo.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -20,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from archive.layout import CAPTURE_SUFFIX, OPEN_SUFFIX
 from archive.records import RecordFactory, WarcRecord, serialize, warc_date
@@ -100,12 +102,30 @@ class WarcFileWriter:
         for record, member in zip(records, members, strict=True):
             locations.append(RecordLocation(record.record_id, name, offset, len(member)))
             offset += len(member)
-        self._file.write(b"".join(members))
-        self._file.flush()
+        try:
+            _write_all(self._file, b"".join(members))
+        except OSError:
+            self._undo_partial_write()
+            raise
         self._size = offset
         self.records_written_here += len(records)
         self.records_written += len(records)
         return locations
+
+    def _undo_partial_write(self) -> None:
+        """A failed write (ENOSPC, EIO) may have put part of a record on disk: cut it off, so the
+        file holds whole records only. If even that fails, the file is abandoned as ``.open``,
+        never renamed, and the next run's repair cuts the torn tail."""
+        assert self._file is not None
+        try:
+            self._file.truncate(self._size)
+            self._file.seek(self._size)
+        except OSError:
+            logger.error("cannot cut a partial record from %s: left open for repair", self._path)
+            with contextlib.suppress(OSError):
+                self._file.close()
+            self._file = None
+            self._path = None
 
     def rotate(self) -> None:
         self.close()
@@ -115,7 +135,6 @@ class WarcFileWriter:
         """Flush, fsync and rename the current file to its final name; returns that path."""
         if self._file is None or self._path is None:
             return None
-        self._file.flush()
         if self.fsync:
             os.fsync(self._file.fileno())
         self._file.close()
@@ -141,16 +160,25 @@ class WarcFileWriter:
             path = self.directory / (name + OPEN_SUFFIX)
             if not path.exists() and not (self.directory / name).exists():
                 break
-        self._file = path.open("xb")
+        self._file = path.open("xb", buffering=0)
         self._path = path
         self._size = 0
         self.records_written_here = 0
         warcinfo = self.factory.warcinfo(name, warc_date(now), self.info)
         self._warcinfo_id = warcinfo.record_id
         member = serialize(warcinfo)
-        self._file.write(member)
-        self._file.flush()
+        _write_all(self._file, member)
         self._size = len(member)
+
+
+def _write_all(fh: Any, data: bytes) -> None:
+    """Unbuffered write to the OS (a kill -9 then loses nothing that was written)."""
+    view = memoryview(data)
+    while view:
+        written = fh.write(view)
+        if not written:
+            raise OSError("write returned 0 bytes")
+        view = view[written:]
 
 
 def _fsync_dir(directory: Path) -> None:

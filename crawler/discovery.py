@@ -90,17 +90,26 @@ def _first(el: etree._Element, name: str, ns: str | None = None) -> etree._Eleme
     return None
 
 
+def _join(base_url: str, link: str) -> str | None:
+    """One malformed link (``http://[::1``) must not cost the rest of the document."""
+    try:
+        return urljoin(base_url, link.strip())
+    except ValueError:
+        return None
+
+
 def _urlset(root: etree._Element, base_url: str) -> list[Entry]:
     out = []
     for url_el in _children(root, "url")[:MAX_ENTRIES]:
         loc = _text(_first(url_el, "loc"))
-        if not loc:
+        url = _join(base_url, loc) if loc else None
+        if not url:
             continue
         news_date = _text(_first(url_el, "publication_date", _NEWS))
         lastmod = _text(_first(url_el, "lastmod"))
         out.append(
             Entry(
-                url=urljoin(base_url, loc),
+                url=url,
                 published=parse_date(news_date) or parse_date(lastmod),
                 title=_text(_first(url_el, "title", _NEWS)),
                 language=_text(_first(url_el, "language", _NEWS)),
@@ -113,8 +122,9 @@ def _locs(root: etree._Element, child: str, base_url: str) -> list[Entry]:
     out = []
     for el in _children(root, child)[:MAX_ENTRIES]:
         loc = _text(_first(el, "loc"))
-        if loc:
-            out.append(Entry(url=urljoin(base_url, loc), published=parse_date(_text(_first(el, "lastmod")))))
+        url = _join(base_url, loc) if loc else None
+        if url:
+            out.append(Entry(url=url, published=parse_date(_text(_first(el, "lastmod")))))
     return out
 
 
@@ -144,9 +154,9 @@ def _feed(root: etree._Element, base_url: str) -> list[Entry]:
             date = parse_date(_text(_first(item, name)))
             if date:
                 break
-        out.append(
-            Entry(url=urljoin(base_url, url.strip()), published=date, title=_text(_first(item, "title")))
-        )
+        joined = _join(base_url, url)
+        if joined:
+            out.append(Entry(url=joined, published=date, title=_text(_first(item, "title"))))
     return out
 
 
@@ -175,5 +185,7 @@ def robots_sitemaps(robots_body: bytes, base_url: str) -> list[str]:
     for line in robots_body.decode("utf-8", "replace").splitlines():
         name, _, value = line.partition(":")
         if name.strip().lower() == "sitemap" and value.strip():
-            out.append(urljoin(base_url, value.strip()))
+            joined = _join(base_url, value)
+            if joined:
+                out.append(joined)
     return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import socket
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -32,13 +33,19 @@ class OutOfScope(IgnoreRequest):
 
 def is_private_host(host: str) -> bool:
     """Loopback, private, link-local or otherwise non-public addresses (and ``localhost``)."""
-    host = host.strip("[]").lower()
+    host = host.strip("[]").lower().rstrip(".")
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        return False
+        # The resolver also accepts the old numeric IPv4 forms: 2130706433, 0x7f000001, 0177.0.0.1.
+        if not host or not all(c in "0123456789abcdefx." for c in host) or not host[0].isdigit():
+            return False
+        try:
+            address = ipaddress.ip_address(socket.inet_aton(host))
+        except OSError:
+            return False
     return not address.is_global
 
 

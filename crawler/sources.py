@@ -203,6 +203,9 @@ def _urls(t: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
     for item in value:
         if not isinstance(item, str):
             raise SourcesError(f"{where}: field {key!r}: {item!r} is not a string")
+        if urlsplit(item.strip()).username is not None:
+            # A password here would end up in logs, the state and WARC-Target-URI: not supported.
+            raise SourcesError(f"{where}: field {key!r}: URLs with a user name or password are not supported")
         try:
             out.append(canonical_url(item))
         except ValueError as exc:

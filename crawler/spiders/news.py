@@ -35,6 +35,7 @@ from crawler.sources import Site, load_sources
 logger = logging.getLogger(__name__)
 
 DEPTH_META = "newsarchive_depth"
+MAX_SITEMAP_NESTING = 2  # index -> index -> urlset is already one level more than the protocol allows
 KIND_META = "newsarchive_kind"  # page, feed, sitemap, robots
 
 
@@ -217,15 +218,24 @@ class NewsSpider(Spider):
             logger.warning("%s: %s", response.url, doc.error)
             stats.inc_value(f"newsarchive/site/{site.name}/errors/xml")
         if doc.kind == "sitemapindex":
-            for entry in doc.entries:
+            level = response.meta.get(DEPTH_META, 0) + 1
+            if level > MAX_SITEMAP_NESTING:
+                # sitemaps.org allows no index of indexes; a chain of them is a trap.
+                stats.inc_value(f"newsarchive/site/{site.name}/cut/sitemap_nesting")
+                return
+            for entry in sorted(doc.entries, key=_newest_first):
                 try:
                     url = canonical_url(entry.url)
                 except ValueError:
                     continue
-                if site.in_domain(url):
-                    yield self._request(
-                        site, url, depth=0, kind="sitemap", callback=self.parse_xml, priority=20
-                    )
+                if url in self.seen or not site.in_domain(url):
+                    continue
+                if self.scheduled[site.name] >= site.max_pages:
+                    stats.inc_value(f"newsarchive/site/{site.name}/cut/max_pages")
+                    return
+                yield self._request(
+                    site, url, depth=level, kind="sitemap", callback=self.parse_xml, priority=20
+                )
             return
         stats.inc_value(f"newsarchive/site/{site.name}/discovered", len(doc.entries))
         for entry in sorted(doc.entries, key=_newest_first):

@@ -17,15 +17,6 @@ from tests.hostile.server import HostileServer
 
 pytestmark = pytest.mark.slow
 
-BUG_NO_METADATA = (
-    "BUG: an article URL whose response is not text (Scrapy builds a plain Response for image/png or "
-    "a body with no Content-Type) never gets its crawl metadata record: the archiver defers it "
-    "(plan.extra['awaits_text']) until the text pipeline, but NewsSpider.parse_page returns early for "
-    "non-TextResponse, so no ArticlePage is yielded and archive_text() is never called. Write the "
-    "metadata when no text will follow (decide awaits_text from the response class, or have "
-    "parse_page call archiver.archive_text(..., None))"
-)
-
 
 @pytest.fixture(scope="module")
 def content(module_server: HostileServer, tmp_path_factory: pytest.TempPathFactory) -> CrawlRun:
@@ -72,12 +63,7 @@ def test_empty_and_binary_bodies_give_no_text(content: CrawlRun, name: str) -> N
 
 @pytest.mark.parametrize(
     "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=BUG_NO_METADATA))
-        if n in ("png", "binary-no-type")
-        else n
-        for n in sorted(CONTENT_CASES)
-    ],
+    sorted(CONTENT_CASES),
 )
 def test_every_capture_has_its_metadata_record(content: CrawlRun, name: str) -> None:
     rec = content.response(f"/content/a/{name}")

@@ -36,18 +36,6 @@ pytestmark = pytest.mark.slow
 
 MAPS = "maps.hostile.test"
 MAPS_LIMIT = 40
-BUG_UNPARSABLE = (
-    "BUG: one <link>/<loc> that urllib cannot parse ('http://[::1', unbalanced bracket) makes "
-    "crawler.discovery.parse_xml_document raise ValueError from urljoin() in _feed/_urlset/_locs: the "
-    "spider callback dies ('Spider error processing') and every other entry of the feed or sitemap is "
-    "lost, although discovery promises 'what could be read plus an error, never an exception'. Skip "
-    "such an entry (try/except ValueError around urljoin) and count it"
-)
-BUG_ENDLESS_INDEX = (
-    "BUG: child sitemaps of a sitemap index are scheduled by NewsSpider._request, which counts them "
-    "against max_pages but never checks the limit (nor any depth): an index that links a new index "
-    "forever is followed without bound (here until the server gives up after 100 levels, ~200 documents)"
-)
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +128,6 @@ def test_sitemap_relative_locs_are_resolved(feeds: CrawlRun, module_server: Host
     assert {"rel", "rel2"} <= got, got
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_UNPARSABLE)
 @pytest.mark.parametrize(
     ("prefix", "expected"), [("/feeds/story/", {"9", "19"}), ("/sitemaps/story/", {"good1", "good2"})]
 )
@@ -150,12 +137,10 @@ def test_one_unparsable_url_does_not_lose_the_document(
     assert expected <= _stories(module_server, prefix, host="127.0.0.1")
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_UNPARSABLE)
 def test_no_spider_error_on_hostile_documents(feeds: CrawlRun) -> None:
     assert "Traceback" not in feeds.log
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_ENDLESS_INDEX)
 def test_endless_sitemap_index_is_bounded(feeds: CrawlRun, module_server: HostileServer) -> None:
     indexes = module_server.hits("/sitemaps/index/", host=MAPS)
     assert len(indexes) <= MAPS_LIMIT, f"{len(indexes)} sitemap index documents fetched"

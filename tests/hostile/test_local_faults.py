@@ -91,33 +91,6 @@ def _install():
 
 _install()
 '''
-BUG_TORN_FILE_FINALISED = (
-    "BUG: when a write fails half-way (ENOSPC), WarcFileWriter keeps the bytes that made it to disk "
-    "and Archiver.close() still closes and renames the file: a final *.warc.gz whose last gzip member "
-    "is torn (fails warcio check), listed in the summary's files_written, and never repaired since "
-    "repair only looks at *.open files. On a failed write, ftruncate the file back to the end of the "
-    "last whole record group (self._size) before closing, or leave it .open for the next run's repair"
-)
-BUG_TEXT_WRITE_NOT_FATAL = (
-    "BUG: Archiver.archive_text() does not catch OSError from the text WARC writer (archive_exchange "
-    "does): a full disk while writing text is logged as 'Error processing ArticlePage' per page, the "
-    "crawl goes on without text and exits as if nothing happened. Route it through Archiver._fatal"
-)
-BUG_TEXT_LOST = (
-    "BUG (data loss): once a text write has failed, every later page of the run is archived without "
-    "text and without its crawl metadata record (archive_text raises before writing it), yet the state "
-    "remembers each capture; the next run stores revisits and never extracts the text (here: 50 pages, "
-    "5 conversion records, 40 captures without metadata; next run 50 revisits, 0 conversions). Keep "
-    "such pages 'awaiting text' (no text_record_id) and extract them on the next fetch or in recovery"
-)
-BUG_WAL_LOCK = (
-    "BUG: a state database write-locked by another process (BEGIN EXCLUSIVE in WAL mode) passes the "
-    "fail-fast open (readers are not blocked), then every state.put() blocks the reactor for the 5 s "
-    "busy timeout and raises StateError inside the capture middleware: the page's WARC records are "
-    "written without state, the error is counted against the *site*, and the run exits 3 ('failing "
-    "sites') without naming the state file. Probe a write lock at start (BEGIN IMMEDIATE; ROLLBACK) and "
-    "treat StateError during the crawl like a write failure (stop, exit 74, name the file)"
-)
 
 
 def _sources(server: HostileServer, path: Path, start: str, article: str) -> Path:
@@ -218,14 +191,6 @@ def disk_full(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
         yield DiskFull(request.param, server, first, first_finished, first_files, served_first, second)
 
 
-def _known_bug(
-    request: pytest.FixtureRequest, disk_full: DiskFull, modes: tuple[str, ...], reason: str
-) -> None:
-    """Strict xfail in the modes where the bug shows for sure."""
-    if disk_full.mode in modes:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
-
-
 def _not_on_tmpfs(disk_full: DiskFull) -> None:
     if disk_full.mode == "tmpfs":
         pytest.skip("on a real full disk, which write fails first (WARC, SQLite, log) depends on timing")
@@ -234,12 +199,16 @@ def _not_on_tmpfs(disk_full: DiskFull) -> None:
 def test_disk_full_stops_the_crawl_with_exit_74_and_says_why(
     request: pytest.FixtureRequest, disk_full: DiskFull
 ) -> None:
-    _known_bug(request, disk_full, ("injected-text",), BUG_TEXT_WRITE_NOT_FATAL)
     run = disk_full.first
     assert run.code == exitcodes.IO_ERROR, run.stderr
     assert "archive write failed" in run.stderr and "No space left on device" in run.stderr, run.stderr
-    fetched = [s for s in disk_full.server.log()[: disk_full.served_first] if s.path.startswith("/fill/a/")]
-    assert len(fetched) < FILL_PAGES, "the crawl stopped early"
+    if disk_full.mode == "injected-capture":
+        # Text is written after its page (worker pool), so a text-file fault may come when every
+        # page is already fetched; a capture fault stops the fetching itself.
+        fetched = [
+            s for s in disk_full.server.log()[: disk_full.served_first] if s.path.startswith("/fill/a/")
+        ]
+        assert len(fetched) < FILL_PAGES, "the crawl stopped early"
 
 
 def test_files_finished_before_the_disk_filled_stay_valid(disk_full: DiskFull) -> None:
@@ -251,7 +220,6 @@ def test_nothing_half_written_is_left_looking_complete(
     request: pytest.FixtureRequest, disk_full: DiskFull
 ) -> None:
     _not_on_tmpfs(disk_full)
-    _known_bug(request, disk_full, ("injected-capture", "injected-text"), BUG_TORN_FILE_FINALISED)
     finished = [p for p in warc_files(disk_full.first.archive) if p.name in disk_full.first_files]
     warcio_check(disk_full.first.archive, finished)
 
@@ -268,7 +236,6 @@ def test_every_page_has_its_text_after_the_next_run(
     request: pytest.FixtureRequest, disk_full: DiskFull
 ) -> None:
     _not_on_tmpfs(disk_full)
-    _known_bug(request, disk_full, ("injected-text",), BUG_TEXT_LOST)
     readable = [p for p in warc_files(disk_full.second.archive) if torn_member(p) is None]
     records = read_records(disk_full.second.archive, readable)
     texts = {r.uri for r in records if r.type == "conversion"}
@@ -279,7 +246,6 @@ def test_whole_archive_is_valid_after_the_next_run(
     request: pytest.FixtureRequest, disk_full: DiskFull
 ) -> None:
     _not_on_tmpfs(disk_full)
-    _known_bug(request, disk_full, ("injected-capture", "injected-text"), BUG_TORN_FILE_FINALISED)
     warcio_check(disk_full.second.archive)
 
 
@@ -364,7 +330,6 @@ def test_exclusively_locked_state_exits_74_without_hanging(state_faults: dict[st
     _assert_untouched(fault)
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_WAL_LOCK)
 def test_write_locked_state_exits_74_naming_the_state_file(state_faults: dict[str, StateFault]) -> None:
     fault = state_faults["write-locked"]
     assert fault.run.code == exitcodes.IO_ERROR, fault.run.stderr

@@ -32,27 +32,6 @@ DEFAULT_LIMIT = 32 * 1024 * 1024  # crawler/settings.py NEWSARCHIVE_MAX_BODY_SIZ
 BIG_BODY = 100_000_000
 KINDS = ("cl", "close", "chunked")
 
-BUG_HUGE_CL = (
-    "BUG: a Content-Length above Scrapy's DOWNLOAD_MAXSIZE (1 GiB) makes Scrapy's HTTP handler cancel "
-    "the download before any byte is read (DownloadCancelledError), so nothing is archived: the "
-    "first NEWSARCHIVE_MAX_BODY_SIZE bytes should be kept, marked WARC-Truncated: length"
-)
-BUG_TRUNCATED_AS_ERROR = (
-    "BUG: a truncated body is counted as errors/NotDecodable in the run summary (the spider's errback "
-    "matches 'archived raw' in the IgnoreRequest message): it was archived and decoded fine; it "
-    "should be reported as cut (e.g. cut/max_body_size), not as a decode error of the site"
-)
-
-BUG_COPIES = (
-    "BUG (memory): one body truncated at the default 32 MiB lifts the crawler's peak RSS from ~90 MiB "
-    "to 436 MiB (--concurrency 1; 533 MiB with four at once): the limit is copied again and again -- "
-    "Scrapy's BytesIO and getvalue(), capture's body[:limit], RecordFactory.response's head + body "
-    "(kept alive in request.meta via the CapturePlan), serialize()'s header + block + CRLF "
-    "concatenations. Slice with memoryview, feed head/body/CRLF to the compressor separately, drop the "
-    "block from the plan after writing, and/or lower the default NEWSARCHIVE_MAX_BODY_SIZE (text "
-    "extraction already skips bodies over 20 MB)"
-)
-
 
 def _crawl(
     server: HostileServer, tmp_path_factory: pytest.TempPathFactory, size: int, *args: str
@@ -121,7 +100,6 @@ def test_endless_body_is_truncated(small_limit: CrawlRun, module_server: Hostile
     _assert_read_stopped(module_server, "/big/a/endless", SMALL_LIMIT)
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_HUGE_CL)
 def test_announced_2_gib_is_truncated_not_dropped(small_limit: CrawlRun) -> None:
     _assert_truncated(small_limit, "/big/a/huge-cl", SMALL_LIMIT)
 
@@ -131,7 +109,6 @@ def test_normal_page_next_to_big_ones_is_extracted(small_limit: CrawlRun) -> Non
     assert conversion is not None and "Ferries will run" in conversion.text
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_TRUNCATED_AS_ERROR)
 def test_summary_reports_truncation_not_decode_errors(small_limit: CrawlRun) -> None:
     site = small_limit.site("big")
     assert "NotDecodable" not in site["errors"], site
@@ -160,7 +137,6 @@ def test_oversize_memory_is_bounded_by_the_limit_not_by_the_body(default_limit: 
     assert default_limit.peak_rss_main < 1024 * 1024 * 1024, line
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_COPIES)
 def test_oversize_memory_stays_under_400_mib(default_limit: CrawlRun) -> None:
     line = default_limit.memory_line("oversize")
     assert default_limit.peak_rss_main < MEMORY_BOUND, line

@@ -38,12 +38,6 @@ FOLLOWED_IN_SITE = {
     "latin1": "/redir/a/ok/caf%E9",
     "control": "/redir/a/ok/%01%02%7F",
 }
-BUG_LATIN1_LOCATION = (
-    "BUG: archive.http.normalise_url_header decodes a non-ASCII Location as UTF-8 with 'replace', so "
-    "Location: /caf\\xe9 (latin-1) is archived as /caf%EF%BF%BD while the crawler followed and archived "
-    "/caf%E9: replay redirects to a page that is not in the archive. Percent-encode each byte >= 0x80 "
-    "as %XX instead (identical to the current result for UTF-8, lossless for everything else)"
-)
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +122,7 @@ def test_non_ascii_and_control_locations_are_followed_percent_encoded(
     [
         "utf8",
         "control",
-        pytest.param("latin1", marks=pytest.mark.xfail(strict=True, reason=BUG_LATIN1_LOCATION)),
+        "latin1",
     ],
 )
 def test_stored_location_leads_where_the_crawler_went(redirects: CrawlRun, name: str) -> None:
