@@ -104,6 +104,8 @@ def reconcile_state(
                     published=previous.published,
                 )
             conversion = known_conversions.get(str(new_state.record_id))
+            if conversion is None and previous is not None and previous.record_id == new_state.record_id:
+                conversion = previous.text_record_id  # written meanwhile by another worker (distributed mode)
             if conversion is not None:
                 new_state = replace(new_state, text_record_id=conversion)
             elif new_state.is_article and new_state.status != 200:

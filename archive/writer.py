@@ -43,8 +43,8 @@ class RecordLocation:
 
 def host_tag() -> str:
     """Short host name safe for file names (machines and processes must never collide)."""
-    name = socket.gethostname().split(".")[0] or "host"
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)[:40]
+    name = socket.gethostname() or "host"
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)[:60]
 
 
 class WarcFileWriter:

@@ -255,6 +255,8 @@ def _add_replay_commands(sub: argparse._SubParsersAction) -> None:  # type: igno
 
 
 def main(argv: list[str] | None = None) -> int:
+    # The project settings, wherever the command is run from (cron's working directory is $HOME).
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "port", 0) is None and args.command == "demo":

@@ -199,6 +199,8 @@ def _locked_run(
         code, outcome = exitcodes.SOFTWARE, "failed to start"
     elif archiver.fatal_error:
         code, outcome = exitcodes.IO_ERROR, f"archive write failed: {archiver.fatal_error}"
+    elif finish_reason == "redis_unavailable":
+        code, outcome = exitcodes.UNAVAILABLE, "stopped: Redis unreachable"
     elif finish_reason == "shutdown":
         code, outcome = exitcodes.INTERRUPTED, "interrupted"
     elif finish_reason and finish_reason != "finished":
@@ -237,6 +239,14 @@ def _locked_run(
         "index": index_note,
         "log_file": str(log_file),
     }
+    if options.redis_url:
+        from crawler.distributed import mask_url
+
+        summary["distributed"] = {
+            "redis": mask_url(options.redis_url),
+            "crawl": settings.get("NEWSARCHIVE_DIST_CRAWL"),
+            **{k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("newsarchive/distributed/")},
+        }
     try:
         write_summary(layout.runs_dir / f"{run_id}.json", summary)
     except OSError as exc:
