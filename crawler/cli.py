@@ -270,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
         return exitcodes.USAGE
     except KeyboardInterrupt:
         return exitcodes.INTERRUPTED
+    except BrokenPipeError:  # `newsarchive ls DIR | head`: the reader has gone, nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return exitcodes.OK
 
 
 if __name__ == "__main__":
