@@ -389,11 +389,11 @@ def test_redis_lost_mid_cycle_stops_the_worker_promptly(demo: GatedDemoServer, t
         server.process.kill()
         server.process.wait()
         demo.release()
-        # Whichever notices first: the heartbeat (finish reason redis_unavailable, exit 4) or a
+        # Whichever notices first: the heartbeat (finish reason redis_unavailable, exit 69) or a
         # state write of the archiver (the crawl state is unusable: archive_io_error, exit 74).
         code = a.wait(60)
         summary = a.summary()
-        assert (code, summary["finish_reason"]) in {(4, "redis_unavailable"), (74, "archive_io_error")}, (
+        assert (code, summary["finish_reason"]) in {(69, "redis_unavailable"), (74, "archive_io_error")}, (
             a.log()[-3000:]
         )
         assert "Redis at redis://***@127.0.0.1" in a.log()
