@@ -37,6 +37,10 @@ COOKIES_ENABLED = True
 # Scrapy 2.19's remote-control extension is a local server that executes code: never for cron.
 REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Names that resolve to private or loopback addresses are refused unless the sources file names
+# them (crawler/resolver.py); the real lookups are done by NEWSARCHIVE_DNS_RESOLVER.
+TWISTED_DNS_RESOLVER = "crawler.resolver.ScopedResolver"
+NEWSARCHIVE_DNS_RESOLVER = "scrapy.resolver.CachingThreadedResolver"
 # Only codings every reader of the archive decodes: Scrapy 2.19 advertises zstd, which warcio and
 # pywb cannot decode (stored zstd would not replay), and warcio 1.8 breaks on br bodies with
 # Google's brotli module (warcio#73). A server that sends br anyway is still archived as sent,

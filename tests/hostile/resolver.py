@@ -1,6 +1,7 @@
 """A DNS resolver for test crawls: ``*.hostile.test`` is 127.0.0.1, every other name fails.
 
-Passed to a crawl with ``--set TWISTED_DNS_RESOLVER=tests.hostile.resolver.LoopbackResolver``.
+Passed to a crawl with ``--set NEWSARCHIVE_DNS_RESOLVER=tests.hostile.resolver.LoopbackResolver`` (the
+product's ScopedResolver wraps it).
 It lets a test model a *public* site by its domain name while every connection stays on
 loopback, and no test crawl ever sends a DNS query off the machine. It is also how the tests
 show what happens when a domain inside a site's allowed domains resolves to a loopback or
