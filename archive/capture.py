@@ -87,24 +87,15 @@ def plan_capture(
         assert previous is not None
         if head.status == 304:
             kind = "revisit"
-            main = _revisit(factory, exchange, previous, PROFILE_NOT_MODIFIED, previous_head=True)
+            main = _revisit(factory, exchange, previous, PROFILE_NOT_MODIFIED, _original_head(previous))
             notes += _received_fields(received_head)
         elif head.status == 200 and content_digest and content_digest == previous.content_digest:
             kind = "revisit"
             if payload_digest == previous.payload_digest:
-                main = factory.revisit(
-                    exchange.url,
-                    exchange.date,
-                    received_head,
-                    profile=PROFILE_IDENTICAL,
-                    refers_to=str(previous.record_id),
-                    refers_to_uri=previous.url,
-                    refers_to_date=str(previous.record_date),
-                    payload_digest=payload_digest,
-                    ip=exchange.ip,
-                )
+                # The very bytes stored before: the new headers describe them (the spec's choice).
+                main = _revisit(factory, exchange, previous, PROFILE_IDENTICAL, received_head)
             else:
-                main = _revisit(factory, exchange, previous, PROFILE_IDENTICAL, previous_head=True)
+                main = _revisit(factory, exchange, previous, PROFILE_IDENTICAL, _original_head(previous))
                 notes += _received_fields(received_head)
                 notes.append(("payload-digest-received", payload_digest))
     if kind == "response":
@@ -158,10 +149,14 @@ def _can_revisit(previous: UrlState | None) -> bool:
     )
 
 
+def _original_head(previous: UrlState) -> bytes:
+    return (previous.response_head or "").encode("latin-1")
+
+
 def _revisit(
-    factory: RecordFactory, exchange: Exchange, previous: UrlState, profile: str, *, previous_head: bool
+    factory: RecordFactory, exchange: Exchange, previous: UrlState, profile: str, block: bytes
 ) -> WarcRecord:
-    block = (previous.response_head or "").encode("latin-1") if previous_head else b""
+    """A revisit of ``previous``: its payload digest (true to the bytes stored), ``block`` replayable with them."""
     return factory.revisit(
         exchange.url,
         exchange.date,
