@@ -26,6 +26,7 @@ langdetect 1.0.9 does the identification. Three things are added around it:
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import unicodedata
@@ -151,8 +152,9 @@ def _load_factory() -> DetectorFactory:
     return factory
 
 
+@functools.cache
 def detector_info() -> dict[str, str]:
-    """Name, version and settings of the detector, recorded with every identification."""
+    """Name, version and settings of the detector, recorded with every identification (computed once)."""
     return {
         "name": "langdetect",
         "version": version("langdetect"),

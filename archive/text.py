@@ -27,6 +27,7 @@ trafilatura options (:data:`TRAFILATURA_OPTIONS`) and why:
 from __future__ import annotations
 
 import codecs
+import functools
 import logging
 import re
 import unicodedata
@@ -88,8 +89,10 @@ class ArticleText:
         return fields
 
 
+@functools.cache
 def extractor_info() -> dict[str, str]:
-    """Name, version and settings of the extractor, recorded with every extraction."""
+    """Name, version and settings of the extractor, recorded with every extraction (computed once:
+    a package-metadata lookup costs about a millisecond)."""
     return {
         "name": "trafilatura",
         "version": version("trafilatura"),

@@ -51,6 +51,14 @@ class TextPipeline:
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
+        pool = self._spawn_pool()
+        # Start and warm every worker now, while the first pages download, not on the first
+        # article (a worker's start-up, ~1 s of imports and language profiles, would stall it).
+        for _ in range(self.workers):
+            pool.submit(warm_up)
+        return pool
+
+    def _spawn_pool(self) -> ProcessPoolExecutor:
         # forkserver: never fork the reactor process itself (threads, sockets, open WARC files).
         context = multiprocessing.get_context("forkserver")
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=warm_up)

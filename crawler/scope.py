@@ -8,6 +8,7 @@ site trying to reach services on our own network) is dropped here, counted and l
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import socket
@@ -31,6 +32,7 @@ class OutOfScope(IgnoreRequest):
     """A request left its site's scope; it is skipped, not an error of the site."""
 
 
+@functools.lru_cache(maxsize=10_000)
 def is_private_host(host: str) -> bool:
     """Loopback, private, link-local or otherwise non-public addresses (and ``localhost``)."""
     host = host.strip("[]").lower().rstrip(".")

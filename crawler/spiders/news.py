@@ -12,6 +12,7 @@ article is re-checked with a conditional request only while it is younger than t
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -114,7 +115,7 @@ class NewsSpider(Spider):
         """A request for a discovered link, or None when policy says no (each reason counted)."""
         stats = self.crawler.stats
         try:
-            url = canonical_url(raw_url)
+            url = _canonical(raw_url)
         except ValueError:
             stats.inc_value(f"newsarchive/site/{site.name}/skipped/invalid_url")
             return None
@@ -200,8 +201,9 @@ class NewsSpider(Spider):
             hrefs = response.xpath("//a/@href").getall()
         except ValueError:  # not parsable as HTML
             return
-        for href in hrefs:
-            href = href.strip()
+        # Menus, footers and "most read" boxes repeat the same links on every page: each
+        # distinct link once per page, and canonical forms memoised across pages.
+        for href in dict.fromkeys(h.strip() for h in hrefs):
             if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
                 continue
             request = self._follow(site, response.urljoin(href), depth=depth)
@@ -270,6 +272,11 @@ class NewsSpider(Spider):
             return
         self.crawler.stats.inc_value(f"newsarchive/site/{site}/errors/{name}")
         logger.warning("%s: %s: %s", request.url, name, failure.getErrorMessage())
+
+
+@functools.lru_cache(maxsize=100_000)
+def _canonical(url: str) -> str:
+    return canonical_url(url)
 
 
 def _newest_first(entry: Entry) -> float:
