@@ -196,8 +196,24 @@ def _initial(text: str) -> str:
     return unicodedata.normalize("NFD", text[0])[0].casefold()
 
 
+# Elements trafilatura throws away anyway, but only after copying the tree twice with them: on a
+# news page scripts, styles, inline SVG and the nav/footer/aside chrome are most of the markup.
+# (<form> is kept: ASP.NET sites wrap the whole page, article included, in one.)
+_CHROME_TAGS = ("style", "noscript", "template", "svg", "iframe", "link", "nav", "footer", "aside")
+
+
+def strip_chrome(tree: HtmlElement) -> None:
+    """Drop non-content markup before extraction; JSON-LD scripts stay (metadata is read from them)."""
+    for element in [e for e in tree.iter("script") if "ld+json" not in (e.get("type") or "")]:
+        parent = element.getparent()
+        if parent is not None:
+            parent.remove(element)
+    etree.strip_elements(tree, *_CHROME_TAGS, with_tail=False)
+
+
 def prune_tree(tree: HtmlElement) -> int:
     """Remove labels and small widgets from a parsed page in place; return how many."""
+    strip_chrome(tree)
     labels, headings, initials = _marker_keys()
     doomed = []
     for element in _SHORT_LEAVES(tree):
