@@ -78,13 +78,16 @@ def captures(*workers: Worker) -> list[Capture]:
 def warcio_check(*workers: Worker) -> None:
     """The same validity check a single run gets: ``warcio check`` on every file, none left open."""
     warcio = Path(sys.executable).with_name("warcio")
+    written = 0
     for worker in workers:
+        # On a loaded machine one worker may win every lease of a small site: the union counts.
         files = sorted(worker.archive.glob("warc/*.warc.gz")) + sorted(worker.archive.glob("text/*.warc.gz"))
-        assert files, f"{worker.name} wrote no files"
+        written += len(files)
         for path in files:
             check = subprocess.run([warcio, "check", str(path)], capture_output=True, text=True, check=False)
             assert check.returncode == 0, f"{path.name}: {check.stdout}{check.stderr}"
         assert not list(worker.archive.rglob("*.open"))
+    assert written, "no worker wrote any file"
 
 
 def article_urls(base: str, revision: int = 0) -> set[str]:
