@@ -58,6 +58,14 @@ class StateError(Exception):
     """The state store cannot be opened or used (corrupt, locked, unwritable)."""
 
 
+class StateUnavailable(StateError):
+    """A state store that is a network service cannot be reached.
+
+    Kept apart from :class:`StateError` because the cause is outside the archive: the run stops
+    as "service unavailable" (cron retries later), not as a failed archive write.
+    """
+
+
 _COLUMNS = [f.name for f in fields(UrlState)]
 
 

@@ -25,7 +25,7 @@ from scrapy.utils.misc import load_object
 from archive.capture import CapturePlan, Exchange, plan_capture
 from archive.layout import ArchiveLayout
 from archive.records import CONFORMS_TO, RecordFactory, WarcRecord
-from archive.state import NO_TEXT, SqliteStateStore, StateError, StateStore, UrlState
+from archive.state import NO_TEXT, SqliteStateStore, StateError, StateStore, StateUnavailable, UrlState
 from archive.writer import RecordLocation, WarcFileWriter
 
 if TYPE_CHECKING:
@@ -76,6 +76,7 @@ class Archiver:
         self.text: WarcFileWriter | None = None
         self.languages: Counter[tuple[str, str]] = Counter()
         self.fatal_error: str | None = None
+        self.unavailable_error: str | None = None
         self._crawler: Crawler | None = None
 
     @classmethod
@@ -145,11 +146,25 @@ class Archiver:
         if self.fatal_error is None:
             self.fatal_error = error
             logger.critical("archive write failed, stopping the crawl: %s", self.fatal_error)
-            crawler = self._crawler
-            if crawler is not None and crawler.engine is not None:
-                from scrapy.utils.defer import deferred_from_coro
+            self._stop("archive_io_error")
 
-                deferred_from_coro(crawler.engine.close_spider_async(reason="archive_io_error"))
+    def _unavailable(self, error: str) -> None:
+        """The crawl state lives in a service that went away: stop as "unavailable" (exit 69).
+
+        The page's records are written; only its state entry is missing, so the next run
+        fetches it again in full instead of writing a revisit. Nothing archived is lost.
+        """
+        if self.unavailable_error is None and self.fatal_error is None:
+            self.unavailable_error = error
+            logger.critical("crawl state unreachable, stopping the crawl: %s", error)
+            self._stop("state_unavailable")
+
+    def _stop(self, reason: str) -> None:
+        crawler = self._crawler
+        if crawler is not None and crawler.engine is not None:
+            from scrapy.utils.defer import deferred_from_coro
+
+            deferred_from_coro(crawler.engine.close_spider_async(reason=reason))
 
     @property
     def state(self) -> StateStore:
@@ -246,6 +261,9 @@ class Archiver:
     def _put(self, state: UrlState) -> None:
         try:
             self.state.put(state)
+        except StateUnavailable as exc:
+            self._unavailable(str(exc))
+            raise ArchiveWriteError(str(exc)) from exc
         except StateError as exc:
             self._fatal(str(exc))
             raise ArchiveWriteError(self.fatal_error or str(exc)) from exc

@@ -197,10 +197,13 @@ def _locked_run(
     ]
     if process.bootstrap_failed or archiver is None:
         code, outcome = exitcodes.SOFTWARE, "failed to start"
+    elif finish_reason in ("redis_unavailable", "state_unavailable") or archiver.unavailable_error:
+        # Checked first: once Redis is gone, later state writes fail too; the cause is Redis.
+        code, outcome = exitcodes.UNAVAILABLE, "stopped: Redis unreachable"
+        if archiver.unavailable_error:
+            outcome = f"stopped: {archiver.unavailable_error}"
     elif archiver.fatal_error:
         code, outcome = exitcodes.IO_ERROR, f"archive write failed: {archiver.fatal_error}"
-    elif finish_reason == "redis_unavailable":
-        code, outcome = exitcodes.UNAVAILABLE, "stopped: Redis unreachable"
     elif finish_reason == "shutdown":
         code, outcome = exitcodes.INTERRUPTED, "interrupted"
     elif finish_reason and finish_reason != "finished":

@@ -181,7 +181,7 @@ class CycleCoordinator:
         from crawler.archiver import Archiver
 
         archiver = self.crawler.get_extension(Archiver) if self.crawler.extensions else None
-        return bool(archiver is not None and archiver.fatal_error)
+        return bool(archiver is not None and (archiver.fatal_error or archiver.unavailable_error))
 
     def leave(self, reason: str) -> None:
         """Scheduler closed: the engine has finished every request it had, one way or another."""

@@ -17,7 +17,7 @@ from typing import Any
 import redis
 
 from archive.layout import ArchiveLayout
-from archive.state import StateError, UrlState
+from archive.state import StateError, StateUnavailable, UrlState
 from crawler.distributed.connection import DistributedError, RedisTarget, client_for, parse_redis_url
 
 _COLUMNS = {f.name for f in fields(UrlState)}
@@ -30,7 +30,9 @@ class RedisStateStore:
         self.target = target
 
     def _error(self, exc: Exception) -> StateError:
-        return StateError(f"crawl state in Redis at {self.target.masked}: {self.target.scrub(str(exc))}")
+        unreachable = isinstance(exc, redis.ConnectionError | redis.TimeoutError)
+        kind = StateUnavailable if unreachable else StateError
+        return kind(f"crawl state in Redis at {self.target.masked}: {self.target.scrub(str(exc))}")
 
     def get(self, url: str) -> UrlState | None:
         try:

@@ -13,7 +13,7 @@ from scrapy.core import engine as scrapy_engine
 from scrapy.settings import Settings
 from scrapy.utils.request import request_from_dict
 
-from archive.state import UrlState
+from archive.state import StateError, StateUnavailable, UrlState
 from crawler.distributed import serializer
 from crawler.distributed.connection import (
     DistributedError,
@@ -276,6 +276,28 @@ def test_shared_state_store(redis_server: RedisServer, tmp_path: Path) -> None:
     other_worker = redis_state(settings, None)  # type: ignore[arg-type]
     assert other_worker.get("https://example.org/a") == state
     assert [s.url for s in other_worker] == ["https://example.org/a"] and len(other_worker) == 1
+
+
+def test_state_store_tells_an_unreachable_server_from_a_refused_command(tmp_path: Path) -> None:
+    """Unreachable is exit 69 (try later), not an archive write failure (exit 74)."""
+    server = start_redis()
+    try:
+        settings = Settings(
+            {"NEWSARCHIVE_REDIS_URL": server.url, "NEWSARCHIVE_DIST_PREFIX": unique_prefix("s")}
+        )
+        store = redis_state(settings, None)  # type: ignore[arg-type]
+        state = UrlState(url="https://example.org/a")
+        store.client.set(store.key, "not a hash")
+        with pytest.raises(StateError) as refused:
+            store.put(state)  # WRONGTYPE: the server answered, the data is wrong
+        assert not isinstance(refused.value, StateUnavailable)
+        store.client.delete(store.key)
+        store.put(state)
+    finally:
+        server.process.kill()
+        server.process.wait()
+    with pytest.raises(StateUnavailable, match=re.escape("crawl state in Redis at redis://***@127.0.0.1")):
+        store.put(state)
 
 
 def _self_signed(tmp: Path) -> tuple[Path, Path]:
