@@ -121,9 +121,9 @@ def plot_memory(path: Path, memory: dict[str, Any], series: dict[str, list[tuple
     points = series.get("_throughput", [])
     if points:
         xs, ys = zip(*points, strict=True)
-        ax.plot(xs, _smooth(list(ys), 10))
+        ax.plot(xs, _smooth(list(ys), 3))
     ax.set_xlabel("seconds")
-    ax.set_ylabel("pages/s (10 s mean)")
+    ax.set_ylabel("pages/s (30 s mean)")
     ax.set_title("Throughput")
     ax.grid(alpha=0.3)
     fig.tight_layout()

@@ -301,7 +301,7 @@ def memory_run(args: argparse.Namespace, site: Any, server: Any, run_dir: Path) 
     series: dict[str, Any] = {}
     for name, points in rec.rss_series().items():
         series[name] = [(bisect_right(times, t), mb) for t, mb in points]
-    series["_throughput"] = analyze.throughput_series(crawl, 1.0)
+    series["_throughput"] = analyze.throughput_series(crawl, 10.0)
     checkpoints = {}
     for frac in (0.1, 0.25, 0.5, 0.75, 1.0):
         want = int(len(times) * frac)
