@@ -36,6 +36,7 @@ from importlib.metadata import version
 
 import trafilatura
 from charset_normalizer import from_bytes
+from lxml.html import HtmlElement
 
 from archive import boilerplate
 
@@ -115,7 +116,34 @@ def extract_article(body: bytes, *, url: str, declared_charset: str | None = Non
         return None
 
 
-def _extract(body: bytes, url: str, declared_charset: str | None) -> ArticleText | None:
+@dataclass(slots=True)
+class ParsedPage:
+    """A page decoded once and parsed once; the tree may be read (links) before extraction."""
+
+    html: str
+    tree: HtmlElement
+
+
+def parse_html(body: bytes, *, url: str, declared_charset: str | None = None) -> ParsedPage | None:
+    """Decode and parse a body the way :func:`extract_article` does; None when it is no HTML
+    page (empty, oversized, binary, unparsable). Never raises."""
+    try:
+        return _parse(body, url, declared_charset)
+    except Exception:
+        logger.debug("parsing failed for %s", url, exc_info=True)
+        return None
+
+
+def extract_from_page(page: ParsedPage, *, url: str) -> ArticleText | None:
+    """:func:`extract_article` on a page already parsed; it prunes ``page.tree`` in place."""
+    try:
+        return _extract_tree(page, url)
+    except Exception:
+        logger.debug("text extraction failed for %s", url, exc_info=True)
+        return None
+
+
+def _parse(body: bytes, url: str, declared_charset: str | None) -> ParsedPage | None:
     if not body or len(body) > MAX_BODY_BYTES:
         logger.debug("no extraction for %s: body of %d bytes", url, len(body))
         return None
@@ -127,6 +155,16 @@ def _extract(body: bytes, url: str, declared_charset: str | None) -> ArticleText
     if tree is None:
         logger.debug("no extraction for %s: not HTML", url)
         return None
+    return ParsedPage(html, tree)
+
+
+def _extract(body: bytes, url: str, declared_charset: str | None) -> ArticleText | None:
+    page = _parse(body, url, declared_charset)
+    return None if page is None else _extract_tree(page, url)
+
+
+def _extract_tree(page: ParsedPage, url: str) -> ArticleText | None:
+    html, tree = page.html, page.tree
     boilerplate.prune_tree(tree)
     # Given a tree, trafilatura parses nothing again (it works on a copy).
     document = trafilatura.bare_extraction(tree, url=url, **TRAFILATURA_OPTIONS)

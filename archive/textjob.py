@@ -41,7 +41,11 @@ def warm_up() -> None:
 
 
 def run_text_job(body: bytes, url: str, declared_charset: str | None) -> TextResult | None:
-    article = extract_article(body, url=url, declared_charset=declared_charset)
+    return text_result(extract_article(body, url=url, declared_charset=declared_charset))
+
+
+def text_result(article: ArticleText | None) -> TextResult | None:
+    """The article with its languages; None when there is no text to tag."""
     if article is None or not article.text.strip():
         return None
     return TextResult(article=article, languages=tuple(detect_languages(article.text)))

@@ -200,7 +200,8 @@ def stage_split(
     split: dict[str, float] = {}
     if bare:
         split["fetch (bare Scrapy)"] = bare["cpu_ms_per_page"]
-    split["decode + links (spider)"] = round(ms["decode"] + ms["links"], 2)
+    split["decode + follow links (crawler)"] = round(ms["decode"] + ms["follow"], 2)
+    split["parse + read links (worker)"] = round(ms["parse"] + ms["links"], 2)
     split["extraction"] = ms["extraction"]
     split["language detection"] = ms["language"]
     split["WARC writing + state"] = round(ms["warc_capture"] + ms["warc_text"], 2)
@@ -214,7 +215,9 @@ def stage_split(
         by_proc = full["cpu_ms_per_page_by_process"]
         out["cross_check"] = {
             "workers_measured_in_crawl": round(by_proc.get("worker", 0.0), 2),
-            "workers_from_stages (extraction+language)": round(ms["extraction"] + ms["language"], 2),
+            "workers_from_stages (parse+links+extraction+language)": round(
+                ms["parse"] + ms["links"] + ms["extraction"] + ms["language"], 2
+            ),
             "crawler_measured_in_crawl": round(by_proc.get("crawler", 0.0), 2),
         }
     return out

@@ -8,11 +8,13 @@ product's own code, called the way the crawl calls it, in a fresh interpreter af
 stage          code                                                            process
 =============  ==============================================================  ============
 decode         ``archive.encoding.decode_body`` (gunzip, bounded)              crawler
-links          ``NewsSpider._links`` (xpath, urljoin, canonical_url, policy)   crawler
 warc_capture   ``Archiver.archive_exchange`` (request+response, gzip, state)   crawler
 ipc            pickling the job out and the result back (both ends)            both
-extraction     ``archive.text.extract_article`` (trafilatura + boilerplate)    worker
+parse          ``archive.text.parse_html`` (decode once, lxml tree)            worker
+links          ``crawler.links.read_links`` (xpath, urljoin, canonical_url)    worker
+extraction     ``archive.text.extract_from_page`` (trafilatura + boilerplate)  worker
 language       ``archive.language.detect_languages``                           worker
+follow         ``NewsSpider._follow`` per link (policy, seen set)              crawler
 warc_text      ``Archiver.archive_text`` (conversion + JSON + metadata)        crawler
 =============  ==============================================================  ============
 
@@ -34,14 +36,26 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-STAGES = ("decode", "links", "warc_capture", "ipc", "extraction", "language", "warc_text")
+STAGES = (
+    "decode",
+    "warc_capture",
+    "ipc",
+    "parse",
+    "links",
+    "extraction",
+    "language",
+    "follow",
+    "warc_text",
+)
 WHERE = {
     "decode": "crawler",
-    "links": "crawler",
     "warc_capture": "crawler",
     "ipc": "crawler+worker",
+    "parse": "worker",
+    "links": "worker",
     "extraction": "worker",
     "language": "worker",
+    "follow": "crawler",
     "warc_text": "crawler",
 }
 
@@ -87,17 +101,16 @@ def load_sample(site_dir: Path, size: int) -> list[dict[str, Any]]:
 
 def make_stages(sample: list[dict[str, Any]], workdir: Path) -> dict[str, Callable[[dict[str, Any]], Any]]:
     """The stage functions, each taking one page dict (and caching what later stages need)."""
-    from scrapy.http import HtmlResponse
-
     from archive.capture import Exchange
     from archive.encoding import decode_body
     from archive.http import ResponseHead
     from archive.language import detect_languages
     from archive.records import warc_date
-    from archive.text import extract_article
+    from archive.text import extract_from_page, parse_html
     from archive.textjob import TextResult
     from archive.urls import canonical_url
     from crawler.archiver import Archiver
+    from crawler.links import read_links
     from crawler.sources import parse_sources
     from crawler.spiders.news import NewsSpider
 
@@ -132,9 +145,16 @@ def make_stages(sample: list[dict[str, Any]], workdir: Path) -> dict[str, Callab
     def decode(page: dict[str, Any]) -> Any:
         return decode_body(page["gz"], [b"gzip"], 32 * 1024 * 1024)
 
+    def parse(page: dict[str, Any]) -> Any:
+        page["parsed"] = parse_html(page["html"], url=page["url"], declared_charset="utf-8")
+        return page["parsed"]
+
     def links(page: dict[str, Any]) -> Any:
-        response = HtmlResponse(page["url"], body=page["html"], encoding="utf-8")
-        return list(spider._links(site, response, 2))
+        page["links"] = read_links(page["parsed"].tree, page["url"])
+        return page["links"]
+
+    def follow(page: dict[str, Any]) -> Any:
+        return [spider._follow(site, url, depth=2) for url in page["links"].urls]
 
     def warc_capture(page: dict[str, Any]) -> Any:
         counter["n"] += 1
@@ -179,7 +199,8 @@ def make_stages(sample: list[dict[str, Any]], workdir: Path) -> dict[str, Callab
         return job
 
     def extraction(page: dict[str, Any]) -> Any:
-        page["article"] = extract_article(page["html"], url=page["url"], declared_charset="utf-8")
+        page["article"] = extract_from_page(page["parsed"], url=page["url"])  # prunes the tree
+        page["parsed"] = None
         return page["article"]
 
     def language(page: dict[str, Any]) -> Any:
@@ -195,11 +216,13 @@ def make_stages(sample: list[dict[str, Any]], workdir: Path) -> dict[str, Callab
 
     stages = {
         "decode": decode,
-        "links": links,
         "warc_capture": warc_capture,
         "ipc": ipc,
+        "parse": parse,
+        "links": links,
         "extraction": extraction,
         "language": language,
+        "follow": follow,
         "warc_text": warc_text,
     }
     stages["_close"] = lambda page: archiver.close()  # type: ignore[assignment]

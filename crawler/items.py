@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from archive.textjob import TextResult
 from crawler.capture import CaptureInfo
 
 
 @dataclass(slots=True)
 class ArticlePage:
-    """An article page whose content is new or changed: its text still has to be extracted."""
+    """An article page whose content is new or changed, with the text a worker extracted."""
 
     url: str
     site: str
-    body: bytes  # content-decoded body, in the page's own charset
-    declared_charset: str | None
     capture: CaptureInfo
+    result: TextResult | None  # None: no article text found, or the worker failed (see error)
+    error: str | None = None  # why the worker failed (timeout, crash), recorded with the capture

@@ -66,6 +66,7 @@ DOWNLOADER_MIDDLEWARES = {
 }
 EXTENSIONS = {
     "crawler.archiver.Archiver": 100,
+    "crawler.workers.PageWorkers": 110,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.TextPipeline": 300,

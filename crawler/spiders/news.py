@@ -12,10 +12,9 @@ article is re-checked with a conditional request only while it is younger than t
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
@@ -30,14 +29,18 @@ from crawler.archiver import Archiver
 from crawler.capture import ARTICLE_META, CAPTURE_META, SITE_META, CaptureInfo, Truncated
 from crawler.discovery import Entry, parse_xml_document, robots_sitemaps
 from crawler.items import ArticlePage
+from crawler.links import PageLinks, canonical, read_links
+from crawler.pagejob import PageAnalysis
 from crawler.scope import OutOfScope, is_private_host, site_is_private
 from crawler.sources import Site, load_sources
+from crawler.workers import PageWorkers
 
 logger = logging.getLogger(__name__)
 
 DEPTH_META = "newsarchive_depth"
 MAX_SITEMAP_NESTING = 2  # index -> index -> urlset is already one level more than the protocol allows
 KIND_META = "newsarchive_kind"  # page, feed, sitemap, robots
+REFUSED_MEMO_SIZE = 100_000  # links remembered as out of scope (~20 MB at most)
 
 
 class NewsSpider(Spider):
@@ -51,6 +54,10 @@ class NewsSpider(Spider):
         self.sites: dict[str, Site] = {}
         self.scheduled: Counter[str] = Counter()
         self.seen: set[str] = set()  # canonical URLs requested this run (counted once against max_pages)
+        # (site, URL) -> (reason, depth): links turned down for a reason that holds for the whole
+        # run at that depth or deeper. Menus and footers offer the same links on every page;
+        # each is judged once, not once per page.
+        self.refused: dict[tuple[str, str], tuple[str, int]] = {}
         self.now = datetime.now(UTC)
 
     @classmethod
@@ -75,6 +82,12 @@ class NewsSpider(Spider):
         archiver = self.crawler.get_extension(Archiver)
         assert archiver is not None
         return archiver
+
+    @property
+    def workers(self) -> PageWorkers:
+        workers = self.crawler.get_extension(PageWorkers)
+        assert workers is not None, "crawler.workers.PageWorkers is missing from EXTENSIONS"
+        return workers
 
     async def start(self) -> AsyncIterator[Any]:
         for site in self.sites.values():
@@ -115,25 +128,25 @@ class NewsSpider(Spider):
         """A request for a discovered link, or None when policy says no (each reason counted)."""
         stats = self.crawler.stats
         try:
-            url = _canonical(raw_url)
+            url = canonical(raw_url)
         except ValueError:
             stats.inc_value(f"newsarchive/site/{site.name}/skipped/invalid_url")
             return None
         if url in self.seen:
             return None
-        if not site.in_domain(url):
-            stats.inc_value(f"newsarchive/site/{site.name}/skipped/offsite")
+        refused = self.refused.get((site.name, url))
+        if refused is not None and depth >= refused[1]:
+            stats.inc_value(refused[0])
             return None
-        if is_private_host(urlsplit(url).hostname or "") and not site_is_private(site):
-            stats.inc_value(f"newsarchive/site/{site.name}/skipped/private_address")
-            return None
-        if not site.may_follow(url):
-            stats.inc_value(f"newsarchive/site/{site.name}/skipped/denied")
+        reason = self._scope_refusal(site, url, depth)
+        if reason is not None:
+            key = f"newsarchive/site/{site.name}/{reason}"
+            if len(self.refused) >= REFUSED_MEMO_SIZE:
+                self.refused.clear()  # a cache: bounded memory over a long crawl
+            self.refused[(site.name, url)] = (key, depth if reason == "cut/max_depth" else 0)
+            stats.inc_value(key)
             return None
         is_article = site.is_article(url)
-        if not is_article and depth > site.max_depth:
-            stats.inc_value(f"newsarchive/site/{site.name}/cut/max_depth")
-            return None
         too_old = site.max_age_days is not None and published is not None
         if too_old and self.now - published > timedelta(days=site.max_age_days):  # type: ignore[operator]
             stats.inc_value(f"newsarchive/site/{site.name}/skipped/too_old")
@@ -166,6 +179,19 @@ class NewsSpider(Spider):
             meta={SITE_META: site.name, DEPTH_META: depth, KIND_META: "page", ARTICLE_META: is_article},
         )
 
+    def _scope_refusal(self, site: Site, url: str, depth: int) -> str | None:
+        """Why a link is out of the site's scope (a stats key's tail), or None. Depends only
+        on the URL and the depth, so the answer is remembered for the run."""
+        if not site.in_domain(url):
+            return "skipped/offsite"
+        if is_private_host(urlsplit(url).hostname or "") and not site_is_private(site):
+            return "skipped/private_address"
+        if not site.may_follow(url):
+            return "skipped/denied"
+        if depth > site.max_depth and not site.is_article(url):
+            return "cut/max_depth"
+        return None
+
     def _due_for_recheck(self, site: Site, reference: str) -> bool:
         """Articles are re-checked while younger than ``recheck_days``: by publication date when a
         feed, sitemap or the page itself told us one, else by when we first archived them."""
@@ -178,37 +204,46 @@ class NewsSpider(Spider):
         return self.now - moment <= timedelta(days=site.recheck_days)
 
     # --- callbacks ---------------------------------------------------------------------------
-    def parse_page(self, response: Response) -> Iterator[Any]:
+    async def parse_page(self, response: Response) -> AsyncIterator[Any]:
         site = self.sites[response.meta[SITE_META]]
         depth = response.meta.get(DEPTH_META, 0)
         capture: CaptureInfo | None = response.meta.get(CAPTURE_META)
-        if capture is not None and capture.plan.extra.get("awaits_text"):
-            yield ArticlePage(
-                url=response.url,
-                site=site.name,
-                body=response.body,
-                declared_charset=http_content_type_encoding(
-                    (response.headers.get(b"Content-Type") or b"").decode("latin-1")
-                ),
-                capture=capture,
+        awaits_text = bool(capture is not None and capture.plan.extra.get("awaits_text"))
+        html = response.status == 200 and isinstance(response, TextResponse)
+        analysis: PageAnalysis | None = None
+        if awaits_text or (html and response.meta.get(ARTICLE_META)):
+            # An article page is parsed once, in a worker: links and text in the same pass.
+            # Index pages are read here at once: discovery waits on their links.
+            analysis = await self.workers.analyse(
+                response.body,
+                response.url,
+                http_content_type_encoding((response.headers.get(b"Content-Type") or b"").decode("latin-1")),
+                want_text=awaits_text,
             )
-        if response.status != 200 or not isinstance(response, TextResponse):
+        if awaits_text:
+            assert capture is not None and analysis is not None
+            yield ArticlePage(
+                url=response.url, site=site.name, capture=capture, result=analysis.text, error=analysis.error
+            )
+        if not html:
             return
-        yield from self._links(site, response, depth + 1)
-
-    def _links(self, site: Site, response: TextResponse, depth: int) -> Iterable[Request]:
-        try:
-            hrefs = response.xpath("//a/@href").getall()
-        except ValueError:  # not parsable as HTML
-            return
-        # Menus, footers and "most read" boxes repeat the same links on every page: each
-        # distinct link once per page, and canonical forms memoised across pages.
-        for href in dict.fromkeys(h.strip() for h in hrefs):
-            if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
-                continue
-            request = self._follow(site, response.urljoin(href), depth=depth)
+        links = analysis.links if analysis is not None else None
+        if links is None:
+            links = self._read_links(response)
+        if links.invalid:
+            self.crawler.stats.inc_value(f"newsarchive/site/{site.name}/skipped/invalid_url", links.invalid)
+        for url in links.urls:
+            request = self._follow(site, url, depth=depth + 1)
             if request is not None:
                 yield request
+
+    @staticmethod
+    def _read_links(response: TextResponse) -> PageLinks:
+        try:
+            root = response.selector.root
+        except ValueError:  # not parsable as HTML
+            return PageLinks((), 0)
+        return read_links(root, response.url)
 
     def parse_xml(self, response: Response) -> Iterator[Request]:
         site = self.sites[response.meta[SITE_META]]
@@ -272,11 +307,6 @@ class NewsSpider(Spider):
             return
         self.crawler.stats.inc_value(f"newsarchive/site/{site}/errors/{name}")
         logger.warning("%s: %s: %s", request.url, name, failure.getErrorMessage())
-
-
-@functools.lru_cache(maxsize=100_000)
-def _canonical(url: str) -> str:
-    return canonical_url(url)
 
 
 def _newest_first(entry: Entry) -> float:

@@ -1,0 +1,135 @@
+"""The text workers: a process pool that parses pages, reads their links and extracts their text.
+
+trafilatura and langdetect cost ~15 ms of CPU per article page and hold the GIL; in the
+reactor thread they would cap the crawl at one core, so they run in a pool of processes sized
+to the cores (``NEWSARCHIVE_TEXT_WORKERS``) and the spider only awaits the result.
+
+A worker that crashes or hangs is contained:
+
+* **hang** (a page takes longer than ``NEWSARCHIVE_TEXT_TIMEOUT``): the pool is replaced and
+  its processes killed; the page is recorded without text (its capture is already archived).
+  It is not retried: it would hang again.
+* **crash** (a worker dies): every job of that pool fails at once, most of them innocent, so
+  each is retried once on the new pool; a page that fails twice is recorded without text.
+
+Either way the run goes on. The pool is started with the spider, every worker warmed up
+(imports, language profiles) while the first pages download.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+
+from archive.textjob import warm_up
+from crawler.pagejob import PageAnalysis, analyse_page
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+logger = logging.getLogger(__name__)
+
+
+class PageWorkers:
+    def __init__(self, stats: StatsCollector, workers: int, timeout: float) -> None:
+        self.stats = stats
+        self.workers = workers if workers > 0 else max(1, os.cpu_count() or 1)
+        self.timeout = timeout
+        self._pool: ProcessPoolExecutor | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PageWorkers:
+        assert crawler.stats is not None
+        workers = cls(
+            crawler.stats,
+            crawler.settings.getint("NEWSARCHIVE_TEXT_WORKERS"),
+            crawler.settings.getfloat("NEWSARCHIVE_TEXT_TIMEOUT"),
+        )
+        crawler.signals.connect(workers.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(workers.spider_closed, signal=signals.spider_closed)
+        return workers
+
+    def spider_opened(self, spider: Any) -> None:
+        self.start()
+
+    def spider_closed(self, spider: Any) -> None:
+        self.close()
+
+    def start(self) -> None:
+        if self._pool is None:
+            self._pool = self._new_pool()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    async def analyse(
+        self, body: bytes, url: str, declared_charset: str | None, *, want_text: bool
+    ) -> PageAnalysis:
+        """Links and (if ``want_text``) text of a page; never raises for a worker's failure."""
+        return await self.run(analyse_page, body, url, declared_charset, want_text, url=url)
+
+    async def run(self, job: Any, *args: Any, url: str) -> PageAnalysis:
+        """``job(*args)`` in a worker, with the pool's timeout, crash containment and retry."""
+        loop = asyncio.get_running_loop()
+        for attempt in (1, 2):
+            pool = self._pool
+            if pool is None:
+                return _failed("text workers stopped")
+            try:
+                future = loop.run_in_executor(pool, job, *args)
+                return await asyncio.wait_for(future, self.timeout)
+            except TimeoutError:
+                logger.error(
+                    "text extraction of %s took over %ss; the worker pool is restarted", url, self.timeout
+                )
+                self.stats.inc_value("newsarchive/text/error/timeout")
+                self._replace(pool)
+                return _failed(f"timeout after {self.timeout:g}s")
+            except BrokenProcessPool:
+                self._replace(pool)
+                if attempt == 1:
+                    self.stats.inc_value("newsarchive/text/retried")
+                    continue
+                logger.error("a text worker died twice while extracting %s; recorded without text", url)
+                self.stats.inc_value("newsarchive/text/error/worker_died")
+                return _failed("worker process died")
+            except Exception as exc:
+                logger.exception("text extraction of %s failed", url)
+                self.stats.inc_value(f"newsarchive/text/error/{type(exc).__name__}")
+                return _failed(f"{type(exc).__name__}: {exc}")
+        raise AssertionError("unreachable")
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        # forkserver: never fork the reactor process itself (threads, sockets, open WARC files).
+        context = multiprocessing.get_context("forkserver")
+        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=warm_up)
+        # Start every worker now, not on the first article (a worker's start-up, ~1 s of imports
+        # and language profiles, would stall it).
+        for _ in range(self.workers):
+            pool.submit(warm_up)
+        return pool
+
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        """Swap in a new pool once per broken one (many jobs report the same breakage)."""
+        if broken is not self._pool:
+            return
+        self._pool = self._new_pool()
+        for process in list((getattr(broken, "_processes", None) or {}).values()):
+            process.kill()
+        # No cancel_futures: the executor fails every queued job with BrokenProcessPool, which
+        # the waiting pages retry on the new pool; a cancelled future would cancel its page.
+        broken.shutdown(wait=False)
+
+
+def _failed(error: str) -> PageAnalysis:
+    return PageAnalysis(links=None, text=None, error=error)

@@ -1,0 +1,89 @@
+"""The text workers contain a crash or a hang: the page is retried or recorded, the run goes on.
+
+Real process pools (forkserver, as in a crawl); the failing jobs really kill or stall a worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from crawler.workers import PageWorkers
+from tests.crawler import worker_jobs
+
+
+class _Stats:
+    def __init__(self) -> None:
+        self.values: Counter[str] = Counter()
+
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
+        self.values[key] += count
+
+
+@pytest.fixture
+def workers() -> PageWorkers:
+    pool = PageWorkers(_Stats(), workers=2, timeout=20)  # type: ignore[arg-type]
+    pool.start()
+    yield pool
+    pool.close()
+
+
+def _stats(workers: PageWorkers) -> Counter[str]:
+    return workers.stats.values  # type: ignore[attr-defined]
+
+
+def test_a_page_is_parsed_once_for_links_and_text(workers: PageWorkers) -> None:
+    seed = Path(__file__).resolve().parent.parent / "data" / "seeds" / "001_hi_ndtv.html"
+    body = seed.read_bytes()
+    analysis = asyncio.run(workers.analyse(body, "https://ndtv.example/hi/a/b", "utf-8", want_text=True))
+    assert analysis.error is None and analysis.text is not None
+    assert [s.code for s in analysis.text.languages][:1] == ["hin"]
+    assert analysis.links is not None and len(analysis.links.urls) > 5
+    links_only = asyncio.run(workers.analyse(body, "https://ndtv.example/hi/a/b", "utf-8", want_text=False))
+    assert links_only.text is None and links_only.links == analysis.links
+
+
+def test_a_crashed_worker_costs_no_page(workers: PageWorkers, tmp_path: Path) -> None:
+    async def scenario() -> list[str | None]:
+        jobs = [workers.run(worker_jobs.slow_ok, f"p{i}", 0.2, url=f"p{i}") for i in range(6)]
+        jobs.append(workers.run(worker_jobs.crash_once, str(tmp_path / "marker"), url="crasher"))
+        return [a.error for a in await asyncio.gather(*jobs)]
+
+    errors = asyncio.run(scenario())
+    # Every job of the broken pool failed with it and was retried once on the new pool.
+    assert errors == [f"ok p{i}" for i in range(6)] + ["ok after crash"]
+    assert _stats(workers)["newsarchive/text/retried"] >= 1
+    assert _stats(workers)["newsarchive/text/error/worker_died"] == 0
+
+
+def test_a_page_that_kills_its_worker_twice_is_recorded_without_text(workers: PageWorkers) -> None:
+    async def scenario() -> tuple[str | None, str | None]:
+        bad = await workers.run(worker_jobs.crash_always, url="poison")
+        good = await workers.run(worker_jobs.ok, "next", url="next")
+        return bad.error, good.error
+
+    assert asyncio.run(scenario()) == ("worker process died", "ok next")
+    assert _stats(workers)["newsarchive/text/error/worker_died"] == 1
+
+
+def test_a_hung_worker_is_killed_and_the_others_go_on() -> None:
+    workers = PageWorkers(_Stats(), workers=2, timeout=2)  # type: ignore[arg-type]
+    workers.start()
+    try:
+
+        async def scenario() -> list[str | None]:
+            jobs = [workers.run(worker_jobs.hang, 3600, url="hung")]
+            jobs += [workers.run(worker_jobs.slow_ok, f"p{i}", 0.05, url=f"p{i}") for i in range(5)]
+            return [a.error for a in await asyncio.gather(*jobs)]
+
+        errors = asyncio.run(scenario())
+        assert errors[0] == "timeout after 2s"
+        assert errors[1:] == [f"ok p{i}" for i in range(5)]
+        assert _stats(workers)["newsarchive/text/error/timeout"] == 1
+        after = asyncio.run(workers.run(worker_jobs.ok, "later", url="later"))
+        assert after.error == "ok later"
+    finally:
+        workers.close()
