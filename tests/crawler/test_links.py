@@ -86,7 +86,7 @@ def test_same_links_from_scrapys_tree_and_a_workers_tree() -> None:
 @given(
     st.lists(
         st.lists(
-            st.sampled_from(list("/.?#=&a b%:ü") + ["..", "http://h", "HTTPS://H", "//", "x"]), max_size=8
+            st.sampled_from([*list("/.?#=&a b%:ü"), "..", "http://h", "HTTPS://H", "//", "x"]), max_size=8
         ).map("".join),
         max_size=15,
     ),
