@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import random
 import zlib
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -331,3 +332,50 @@ def test_record_id_property_and_lookup() -> None:
     assert record.record_id == RESPONSE_ID
     assert record.get("warc-target-uri") == URL
     assert record.get("Nope") is None
+
+
+def _encoded_response(body: bytes, head_fields: bytes) -> WarcRecord:
+    head = b"HTTP/1.1 200 OK\r\n" + head_fields + b"Content-Length: %d\r\n\r\n" % len(body)
+    return fixed_factory().response(URL, DATE, head, body, ip="127.0.0.1")
+
+
+@pytest.mark.parametrize(
+    "head_fields",
+    [
+        b"Content-Type: text/html\r\nContent-Encoding: gzip\r\n",
+        b"content-encoding:  deflate\r\nContent-Type: text/html\r\n",
+        b"Content-Type: image/jpeg\r\n",
+    ],
+    ids=["gzip", "deflate-lowercase", "jpeg"],
+)
+@pytest.mark.parametrize("size", [1024, 70_000, 200_000])  # one, two and four stored blocks
+def test_compressed_payload_is_stored_in_one_valid_member(
+    head_fields: bytes, size: int, tmp_path: Path
+) -> None:
+    """An already-compressed payload goes into stored deflate blocks after the compressed
+    headers: still one gzip member per record, byte-identical content, no bigger a file."""
+    payload = random.Random(size).randbytes(size)  # as incompressible as gzip output
+    record = _encoded_response(payload, head_fields)
+    member = serialize(record, warcinfo_id=WARCINFO_ID)
+    plain = serialize(record, warcinfo_id=WARCINFO_ID, gzip=False)
+    decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    assert decomp.decompress(member) == plain
+    assert decomp.eof and decomp.unused_data == b""
+    assert gzip.decompress(member) == plain  # CRC32 and ISIZE checked
+    level6 = zlib.compressobj(6, zlib.DEFLATED, 31)
+    assert len(member) <= len(level6.compress(plain) + level6.flush()) + 16 + 5 * (size // 65535 + 1)
+    path = tmp_path / "encoded.warc.gz"
+    path.write_bytes(serialize(build_all()["warcinfo"]) + member * 2)
+    read = validate_warc_file(path)  # warcio check and FastWARC, digests verified
+    assert [r.rec_type for r in read] == ["warcinfo", "response", "response"]
+    warcio_check(path)
+
+
+@pytest.mark.parametrize(
+    "head_fields",
+    [b"Content-Type: text/html\r\n", b"Content-Type: text/html\r\nContent-Encoding: identity\r\n"],
+)
+def test_plain_payload_is_still_compressed(head_fields: bytes) -> None:
+    body = b"<p>" + "خبر ".encode() * 2000 + b"</p>"
+    member = serialize(_encoded_response(body, head_fields), warcinfo_id=WARCINFO_ID)
+    assert len(member) < len(body) / 5
