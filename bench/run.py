@@ -88,6 +88,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="environment variable for the full crawl (repeatable), e.g. MALLOC_ARENA_MAX=2",
     )
     p.add_argument("--only", choices=["bare", "full"], help="run only one of the two crawls")
+    p.add_argument(
+        "--rounds",
+        type=int,
+        help="bare and full crawls alternated this many times; the table shows the median round "
+        "(default 3; --quick 1). A shared machine's speed drifts by 10-20 %% within minutes",
+    )
     p.add_argument("--sample", type=int, help="pages in the stage micro-benchmark (default 200; --quick 40)")
     p.add_argument("--repeats", type=int, help="repeats of the stage micro-benchmark (default 3; --quick 1)")
     p.add_argument("--no-stages", action="store_true", help="skip the stage micro-benchmark")
@@ -103,6 +109,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.pages = args.pages or (300 if args.quick else 2000)
     args.sample = args.sample or (40 if args.quick else 200)
     args.repeats = args.repeats or (1 if args.quick else 3)
+    args.rounds = max(1, args.rounds or (1 if args.quick else 3))
     args.interval = args.interval or (1.0 if args.memory else 0.25)
     return args
 
@@ -163,58 +170,29 @@ def benchmark_run(args: argparse.Namespace, site: Any, server: Any, run_dir: Pat
         "kind": server.kind,
         "capacity": capacity(server, cap_urls, run_dir, 2 if args.quick else 5),
     }
-    crawls: dict[str, CrawlResult] = {}
-    if args.only != "full":
-        say("crawl 1/2: bare Scrapy...")
-        crawls["bare"] = run_bare(
-            server,
-            sitemap,
-            run_dir,
-            concurrency=args.concurrency,
-            per_host=args.per_host,
-            settings=args.bare_settings,
-            interval=args.interval,
-        )
-        results["runs"]["bare"] = analyze.crawl_figures(crawls["bare"])
-        say(f"  bare: {short(results['runs']['bare'])}")
-    if args.only != "bare":
-        say("crawl 2/2: full pipeline (newsarchive crawl)...")
-        crawls["full"] = run_full(
-            server,
-            sitemap,
-            run_dir,
-            pages_expected=len(site.pages),
-            concurrency=args.concurrency,
-            per_host=args.per_host,
-            text_workers=args.text_workers,
-            settings=args.settings,
-            patches=args.patches,
-            env=dict(e.split("=", 1) for e in args.env),
-            interval=args.interval,
-        )
-        full = analyze.crawl_figures(crawls["full"])
-        expected = {p.path: p.lang for p in site.pages}
-        from urllib.parse import unquote
-
-        expected = {unquote(k): v for k, v in expected.items()} | expected
-        full["text"] = analyze.text_check(crawls["full"], expected)
-        archived = full["text"].get("text_records") or 0
-        if archived:
-            full["cpu_ms_per_archived_article"] = round(full["cpu_ms_per_page"] * full["pages"] / archived, 2)
-        results["runs"]["full"] = full
-        say(f"  full: {short(full)}")
-        if not args.keep_archive:
-            import shutil
-
-            shutil.rmtree(crawls["full"].extra["archive"], ignore_errors=True)
+    rounds = []
+    for number in range(1, args.rounds + 1):
+        crawls, runs = _crawl_round(args, site, server, sitemap, run_dir / f"round-{number}", number)
+        rounds.append((crawls, runs))
+    # The median round by measured ratio is the one reported in full (and plotted).
+    ranked = sorted(rounds, key=lambda r: _ratio(r[1]) or 0.0)
+    crawls, results["runs"] = ranked[len(ranked) // 2]
+    results["rounds"] = [
+        {
+            "round": number,
+            "bare_pages_per_s": runs.get("bare", {}).get("pages_per_s"),
+            "full_pages_per_s": runs.get("full", {}).get("pages_per_s"),
+            "bare_cpu_ms_per_page": runs.get("bare", {}).get("cpu_ms_per_page"),
+            "full_cpu_ms_per_page": runs.get("full", {}).get("cpu_ms_per_page"),
+            "ratio": _ratio(runs),
+            "ratio_projected_idle": _ratio(runs, projected=True),
+            "reported": runs is results["runs"],
+        }
+        for number, (_, runs) in enumerate(rounds, 1)
+    ]
     if "bare" in results["runs"] and "full" in results["runs"]:
-        bare, full = results["runs"]["bare"], results["runs"]["full"]
-        results["ratio_full_to_bare"] = round(full["pages_per_s"] / max(1e-9, bare["pages_per_s"]), 3)
-        results["ratio_projected_idle"] = round(
-            full["projected_pages_per_s_idle"]["pages_per_s"]
-            / max(1e-9, bare["projected_pages_per_s_idle"]["pages_per_s"]),
-            3,
-        )
+        results["ratio_full_to_bare"] = _ratio(results["runs"])
+        results["ratio_projected_idle"] = _ratio(results["runs"], projected=True)
     if not args.no_stages:
         say(f"stage micro-benchmark ({args.sample} pages x {args.repeats})...")
         out = run_dir / "stages.json"
@@ -270,6 +248,73 @@ def benchmark_run(args: argparse.Namespace, site: Any, server: Any, run_dir: Pat
     except ImportError as exc:
         say(f"no plot: {exc} (install matplotlib)")
     return results
+
+
+def _ratio(runs: dict[str, Any], *, projected: bool = False) -> float | None:
+    if "bare" not in runs or "full" not in runs:
+        return None
+    if projected:
+        full = runs["full"]["projected_pages_per_s_idle"]["pages_per_s"]
+        bare = runs["bare"]["projected_pages_per_s_idle"]["pages_per_s"]
+    else:
+        full, bare = runs["full"]["pages_per_s"], runs["bare"]["pages_per_s"]
+    return round(full / max(1e-9, bare), 3)
+
+
+def _crawl_round(
+    args: argparse.Namespace, site: Any, server: Any, sitemap: str, run_dir: Path, number: int
+) -> tuple[dict[str, CrawlResult], dict[str, Any]]:
+    """One bare crawl and one full crawl, back to back."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    crawls: dict[str, CrawlResult] = {}
+    runs: dict[str, Any] = {}
+    tag = f"round {number}/{args.rounds}"
+    if args.only != "full":
+        say(f"{tag}: bare Scrapy...")
+        crawls["bare"] = run_bare(
+            server,
+            sitemap,
+            run_dir,
+            concurrency=args.concurrency,
+            per_host=args.per_host,
+            settings=args.bare_settings,
+            interval=args.interval,
+        )
+        runs["bare"] = analyze.crawl_figures(crawls["bare"])
+        say(f"  bare: {short(runs['bare'])}")
+    if args.only != "bare":
+        say(f"{tag}: full pipeline (newsarchive crawl)...")
+        crawls["full"] = run_full(
+            server,
+            sitemap,
+            run_dir,
+            pages_expected=len(site.pages),
+            concurrency=args.concurrency,
+            per_host=args.per_host,
+            text_workers=args.text_workers,
+            settings=args.settings,
+            patches=args.patches,
+            env=dict(e.split("=", 1) for e in args.env),
+            interval=args.interval,
+        )
+        full = analyze.crawl_figures(crawls["full"])
+        expected = {p.path: p.lang for p in site.pages}
+        from urllib.parse import unquote
+
+        expected = {unquote(k): v for k, v in expected.items()} | expected
+        full["text"] = analyze.text_check(crawls["full"], expected)
+        archived = full["text"].get("text_records") or 0
+        if archived:
+            full["cpu_ms_per_archived_article"] = round(full["cpu_ms_per_page"] * full["pages"] / archived, 2)
+        runs["full"] = full
+        say(f"  full: {short(full)}")
+        if not args.keep_archive:
+            import shutil
+
+            shutil.rmtree(crawls["full"].extra["archive"], ignore_errors=True)
+    if "bare" in runs and "full" in runs:
+        say(f"  ratio: {_ratio(runs)}")
+    return crawls, runs
 
 
 def memory_run(args: argparse.Namespace, site: Any, server: Any, run_dir: Path) -> dict[str, Any]:
@@ -411,6 +456,16 @@ def render_table(results: dict[str, Any]) -> str:
     if "ratio_full_to_bare" in results:
         lines.append(f"{'full / bare pages/s, measured':<34}{results['ratio_full_to_bare']:>18.3f}")
         lines.append(f"{'full / bare, projected idle':<34}{results['ratio_projected_idle']:>18.3f}")
+    rounds = results.get("rounds", [])
+    if len(rounds) > 1:
+        lines.append("")
+        lines.append("rounds (bare and full alternated; the columns above are the median round *):")
+        for r in rounds:
+            lines.append(
+                f"  {'*' if r['reported'] else ' '} round {r['round']}: bare {r['bare_pages_per_s']} pages/s "
+                f"{r['bare_cpu_ms_per_page']} ms/page, full {r['full_pages_per_s']} pages/s "
+                f"{r['full_cpu_ms_per_page']} ms/page, ratio {r['ratio']} (projected idle {r['ratio_projected_idle']})"
+            )
     cap = results.get("server", {}).get("capacity", {})
     if cap.get("requests_per_s"):
         lines.append(f"{'server capacity (wrk), req/s':<34}{cap['requests_per_s']:>18.0f}")
