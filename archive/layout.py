@@ -11,6 +11,7 @@ is documented and changed in one place.
       runs/      one JSON summary per run
       indexes/   CDXJ indexes of the capture WARCs
       replay/    the pywb collection built from warc/ and indexes/
+      queue/     requests waiting to be fetched, on disk while a crawl runs (removed after it)
       lock       held (flock) by the running crawl
 """
 
@@ -52,6 +53,10 @@ class ArchiveLayout:
     @property
     def replay_dir(self) -> Path:
         return self.root / "replay"
+
+    @property
+    def queue_dir(self) -> Path:
+        return self.root / "queue"
 
     @property
     def lock_path(self) -> Path:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import socket
 import sys
 import time
@@ -171,6 +172,10 @@ def _locked_run(
             return fail(exitcodes.UNAVAILABLE, str(exc))
         except DistributedError as exc:
             return fail(exitcodes.CONFIG, str(exc))
+    on_disk = not options.redis_url and settings.getbool("NEWSARCHIVE_QUEUE_ON_DISK")
+    if on_disk:
+        shutil.rmtree(layout.queue_dir, ignore_errors=True)  # a killed run's queue: never resumed
+        settings.set("NEWSARCHIVE_QUEUE_DIR", str(layout.queue_dir / run_id), priority="cmdline")
     state_factory = load_object(settings.get("NEWSARCHIVE_STATE_STORE"))
     try:
         state_factory(settings, layout).close()  # fail fast on a corrupt or locked state store
@@ -186,6 +191,7 @@ def _locked_run(
     crawler = process.create_crawler(spider_cls)
     process.crawl(crawler, sources=str(sources))
     process.start()
+    shutil.rmtree(layout.queue_dir, ignore_errors=True)
     stats = crawler.stats.get_stats() if crawler.stats else {}
     archiver = crawler.get_extension(Archiver) if crawler.extensions else None
     finish_reason = str(stats.get("finish_reason", ""))

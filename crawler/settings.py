@@ -95,6 +95,13 @@ NEWSARCHIVE_MAX_DEPTH = 3  # per site, unless the sources file says otherwise
 NEWSARCHIVE_TEXT_WORKERS = 0  # 0 = one per CPU core; extraction runs in worker processes
 NEWSARCHIVE_TEXT_TIMEOUT = 120  # seconds one page's extraction may take in a worker
 NEWSARCHIVE_RUN_ID = ""  # set by the CLI
+# Requests waiting to be fetched go to Scrapy's disk queue (DIR/queue/RUN_ID, removed after the
+# run) instead of memory: a sitemap of 100,000 URLs queued at once is ~300 MB of Request
+# objects. Never resumed: the next run rediscovers from the sources, and the crawl state knows
+# what is archived. Off in distributed mode (the queue is in Redis). See crawler/scheduler.py.
+NEWSARCHIVE_QUEUE_ON_DISK = True
+NEWSARCHIVE_QUEUE_DIR = ""  # set by the CLI
+SCHEDULER = "crawler.scheduler.SpillingScheduler"
 # Factory (settings, ArchiveLayout) -> StateStore. Distributed mode swaps in a Redis store so
 # validators and digests are shared by every worker; the embedded default is one SQLite file.
 NEWSARCHIVE_STATE_STORE = "crawler.archiver.sqlite_state"

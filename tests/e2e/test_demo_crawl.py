@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import subprocess
 import sys
 import zlib
@@ -75,6 +76,16 @@ def test_cron_quiet_on_success_and_summary_written(crawl: tuple) -> None:
     assert site["errors"] == {}
     assert set(site["languages"]) == {"urd", "hin", "vie", "eng"}
     assert not list(archive.rglob("*.open")), "every file is closed and renamed"
+
+
+def test_pending_requests_waited_on_disk_and_the_queue_is_gone(crawl: tuple) -> None:
+    """Memory stays flat however many URLs a sitemap lists: the queue is Scrapy's disk queue."""
+    _, archive, summary = crawl
+    log = next((archive / "runs").glob("*.log")).read_text(encoding="utf-8")
+    disk = int(re.search(r"'scheduler/enqueued/disk': (\d+)", log).group(1))
+    assert disk >= summary["totals"]["fetched"] > 0
+    assert "scheduler/enqueued/memory" not in log
+    assert not (archive / "queue").exists()
 
 
 def test_every_file_validates_with_warcio_and_fastwarc(crawl: tuple) -> None:
