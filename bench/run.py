@@ -261,6 +261,25 @@ def _ratio(runs: dict[str, Any], *, projected: bool = False) -> float | None:
     return round(full / max(1e-9, bare), 3)
 
 
+def _full_crawl(
+    args: argparse.Namespace, server: Any, sitemap: str, run_dir: Path, pages: int, **extra: Any
+) -> CrawlResult:
+    return run_full(
+        server,
+        sitemap,
+        run_dir,
+        pages_expected=pages,
+        concurrency=args.concurrency,
+        per_host=args.per_host,
+        text_workers=args.text_workers,
+        settings=args.settings,
+        patches=args.patches,
+        env=dict(e.split("=", 1) for e in args.env),
+        interval=args.interval,
+        **extra,
+    )
+
+
 def _crawl_round(
     args: argparse.Namespace, site: Any, server: Any, sitemap: str, run_dir: Path, number: int
 ) -> tuple[dict[str, CrawlResult], dict[str, Any]]:
@@ -284,19 +303,7 @@ def _crawl_round(
         say(f"  bare: {short(runs['bare'])}")
     if args.only != "bare":
         say(f"{tag}: full pipeline (newsarchive crawl)...")
-        crawls["full"] = run_full(
-            server,
-            sitemap,
-            run_dir,
-            pages_expected=len(site.pages),
-            concurrency=args.concurrency,
-            per_host=args.per_host,
-            text_workers=args.text_workers,
-            settings=args.settings,
-            patches=args.patches,
-            env=dict(e.split("=", 1) for e in args.env),
-            interval=args.interval,
-        )
+        crawls["full"] = _full_crawl(args, server, sitemap, run_dir, len(site.pages))
         full = analyze.crawl_figures(crawls["full"])
         expected = {p.path: p.lang for p in site.pages}
         from urllib.parse import unquote
@@ -323,20 +330,7 @@ def memory_run(args: argparse.Namespace, site: Any, server: Any, run_dir: Path) 
         site, server.base_url, name=f"sitemap-m{args.memory}", cycles=cycles, limit=args.memory
     )
     say(f"memory run: {args.memory} URLs over {len(site.pages)} files ({cycles} cycles)...")
-    crawl = run_full(
-        server,
-        sitemap,
-        run_dir,
-        pages_expected=args.memory,
-        concurrency=args.concurrency,
-        per_host=args.per_host,
-        text_workers=args.text_workers,
-        settings=args.settings,
-        patches=args.patches,
-        env=dict(e.split("=", 1) for e in args.env),
-        interval=args.interval,
-        name="memory",
-    )
+    crawl = _full_crawl(args, server, sitemap, run_dir, args.memory, name="memory")
     figures = analyze.crawl_figures(crawl)
     rec = crawl.record
     # RSS against the number of article pages fetched so far (from the server log).
