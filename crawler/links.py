@@ -59,7 +59,10 @@ def read_links(root: _Element, page_url: str) -> PageLinks:
     return PageLinks(tuple(urls), invalid)
 
 
-@functools.lru_cache(maxsize=50_000)  # ~15 MB at most in each process
+# Menus, footers and "most read" boxes are a few hundred links per site; an article's own links
+# (related stories) rarely come back. A small memo keeps the first and lets the rest go, so a
+# worker's memory stays flat over a long crawl.
+@functools.lru_cache(maxsize=8192)
 def _resolve(base: str, href: str) -> str | None:
     try:
         return canonical_url(urljoin(base, href))
@@ -67,7 +70,7 @@ def _resolve(base: str, href: str) -> str | None:
         return None
 
 
-@functools.lru_cache(maxsize=100_000)
+@functools.lru_cache(maxsize=16_384)
 def canonical(url: str) -> str:
     """:func:`archive.urls.canonical_url`, memoised (a site's links repeat on every page)."""
     return canonical_url(url)

@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 DEPTH_META = "newsarchive_depth"
 MAX_SITEMAP_NESTING = 2  # index -> index -> urlset is already one level more than the protocol allows
 KIND_META = "newsarchive_kind"  # page, feed, sitemap, robots
-REFUSED_MEMO_SIZE = 100_000  # links remembered as out of scope (~20 MB at most)
+REFUSED_MEMO_SIZE = 20_000  # links remembered as out of scope (~4 MB at most)
 
 
 class NewsSpider(Spider):
