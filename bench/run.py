@@ -239,14 +239,7 @@ def benchmark_run(args: argparse.Namespace, site: Any, server: Any, run_dir: Pat
         t0 = crawls["bare"].record.started
         for name, points in crawls["bare"].record.rss_series().items():
             series["rss"][f"bare {name}"] = [(t - t0, mb) for t, mb in points]
-    (run_dir / "series.json").write_text(json.dumps(series), encoding="utf-8")
-    try:
-        from bench.plot import plot_run
-
-        plot_run(run_dir / "benchmark.png", results, series)
-        results["plot"] = str(run_dir / "benchmark.png")
-    except ImportError as exc:
-        say(f"no plot: {exc} (install matplotlib)")
+    _save_series_and_plot(run_dir, "benchmark.png", "plot_run", results, results, series)
     return results
 
 
@@ -382,15 +375,21 @@ def memory_run(args: argparse.Namespace, site: Any, server: Any, run_dir: Path) 
         "runs": {"memory": figures},
         "targets": analyze.targets(None, None, memory),
     }
+    _save_series_and_plot(run_dir, "memory.png", "plot_memory", results, memory, series)
+    return results
+
+
+def _save_series_and_plot(
+    run_dir: Path, name: str, plotter: str, results: dict[str, Any], figures: Any, series: dict[str, Any]
+) -> None:
     (run_dir / "series.json").write_text(json.dumps(series), encoding="utf-8")
     try:
-        from bench.plot import plot_memory
+        from bench import plot
 
-        plot_memory(run_dir / "memory.png", memory, series)
-        results["plot"] = str(run_dir / "memory.png")
+        getattr(plot, plotter)(run_dir / name, figures, series)
+        results["plot"] = str(run_dir / name)
     except ImportError as exc:
         say(f"no plot: {exc} (install matplotlib)")
-    return results
 
 
 def _slope(points: list[tuple[float, float]]) -> float:
