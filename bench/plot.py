@@ -11,7 +11,7 @@ from typing import Any
 STAGE_COLOURS = {
     "fetch (bare Scrapy)": "#4c72b0",
     "decode + follow links (crawler)": "#64b5cd",
-    "parse + read links (worker)": "#937860",
+    "parse + read links (worker)": "#ccb974",
     "extraction": "#dd8452",
     "language detection": "#c44e52",
     "WARC writing + state": "#55a868",
