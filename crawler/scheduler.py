@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 
 
 class SpillingScheduler(Scheduler):
+    disk_full = False  # set at the first failed write: new requests wait in memory from then on
+
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Any:
         scheduler = super().from_crawler(crawler)
@@ -35,22 +37,25 @@ class SpillingScheduler(Scheduler):
         return scheduler
 
     def _dqpush(self, request: Request) -> bool:
-        if self.dqs is None:
+        if self.dqs is None or self.disk_full:
             return False
         try:
             return super()._dqpush(request)
         except OSError as exc:
-            logger.warning("request queue on disk unusable (%s): waiting requests stay in memory", exc)
+            logger.warning("request queue on disk unusable (%s): new requests wait in memory", exc)
             if self.stats is not None:
                 self.stats.inc_value("newsarchive/queue/disk_failed")
-            self.dqs = None  # its pending requests were written before the fault and are still read
+            # The requests already on disk stay there and are still fetched (reading needs no space).
+            self.disk_full = True
             return False
 
     def _dqpop(self) -> Request | None:
         try:
             return super()._dqpop()
-        except OSError as exc:
+        except Exception as exc:  # unreadable or torn by a full disk: any error means the same
             logger.error("request queue on disk unreadable (%s): its requests are dropped", exc)
+            if self.stats is not None:
+                self.stats.inc_value("newsarchive/queue/disk_dropped")
             self.dqs = None
             return None
 
