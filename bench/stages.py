@@ -154,7 +154,7 @@ def make_stages(sample: list[dict[str, Any]], workdir: Path) -> dict[str, Callab
         return page["links"]
 
     def follow(page: dict[str, Any]) -> Any:
-        return [spider._follow(site, url, depth=2) for url in page["links"].urls]
+        return [spider._follow(site, url, depth=2, is_canonical=True) for url in page["links"].urls]
 
     def warc_capture(page: dict[str, Any]) -> Any:
         counter["n"] += 1

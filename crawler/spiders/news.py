@@ -123,12 +123,21 @@ class NewsSpider(Spider):
         )
 
     def _follow(
-        self, site: Site, raw_url: str, *, depth: int, published: datetime | None = None
+        self,
+        site: Site,
+        raw_url: str,
+        *,
+        depth: int,
+        published: datetime | None = None,
+        is_canonical: bool = False,
     ) -> Request | None:
-        """A request for a discovered link, or None when policy says no (each reason counted)."""
+        """A request for a discovered link, or None when policy says no (each reason counted).
+
+        ``is_canonical``: the URL comes from :func:`crawler.links.read_links`, already canonical.
+        """
         stats = self.crawler.stats
         try:
-            url = canonical(raw_url)
+            url = raw_url if is_canonical else canonical(raw_url)
         except ValueError:
             stats.inc_value(f"newsarchive/site/{site.name}/skipped/invalid_url")
             return None
@@ -233,7 +242,7 @@ class NewsSpider(Spider):
         if links.invalid:
             self.crawler.stats.inc_value(f"newsarchive/site/{site.name}/skipped/invalid_url", links.invalid)
         for url in links.urls:
-            request = self._follow(site, url, depth=depth + 1)
+            request = self._follow(site, url, depth=depth + 1, is_canonical=True)
             if request is not None:
                 yield request
 
