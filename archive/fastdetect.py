@@ -5,7 +5,9 @@ spaces one character at a time, looks up each character's Unicode block twice (o
 Latin letters, once to normalise it), and builds each character's 1-, 2- and 3-grams through a
 method call per character. Those are pure functions of the text, so :class:`FastDetector`
 computes them with the same rules but with a per-character memo (``str.translate``), C-level
-counting and one inlined loop. The random walks that follow are untouched, except that the two
+counting and one loop per distinct word: n-gram extraction restarts at every space, so a word's
+n-grams are a function of the word, memoised (news vocabularies repeat; the memo is bounded).
+The random walks that follow are untouched, except that the two
 per-n-gram loops over the 55 language probabilities are list comprehensions doing the very
 same float operations in the same order.
 
@@ -49,6 +51,55 @@ def _non_latin(ch: str) -> int:
     return flag
 
 
+#: word (normalised, followed by a space) -> its n-grams; one memo per profile map.
+_WORD_MEMO: dict[str, tuple[str, ...]] = {}
+_WORD_MEMO_OWNER: list[object] = [None]
+#: The memo is emptied when it holds this many words (a few MB; news vocabularies repeat).
+WORD_MEMO_SIZE = 200_000
+
+
+def _word_memo(known: object) -> dict[str, tuple[str, ...]]:
+    if _WORD_MEMO_OWNER[0] is not known or len(_WORD_MEMO) >= WORD_MEMO_SIZE:
+        _WORD_MEMO.clear()
+        _WORD_MEMO_OWNER[0] = known
+    return _WORD_MEMO
+
+
+def _word_ngrams(chars: str, known: dict[str, Any]) -> tuple[str, ...]:
+    """NGram.add_char + Detector._extract_ngrams over one word, from a fresh buffer (" ")."""
+    result: list[str] = []
+    append = result.append
+    grams = " "
+    capital = False
+    for ch in chars:
+        last = grams[-1]
+        if last == " ":
+            grams = " "
+            capital = False
+            if ch == " ":
+                continue
+        elif len(grams) >= 3:
+            grams = grams[1:]
+        grams += ch
+        if ch.isupper():
+            if last.isupper():
+                capital = True
+        else:
+            capital = False
+        if capital:
+            continue
+        if ch != " " and ch in known:
+            append(ch)
+        if len(grams) < 2:
+            continue
+        pair = grams[-2:]
+        if pair in known:
+            append(pair)
+        if len(grams) == 3 and grams in known:
+            append(grams)
+    return tuple(result)
+
+
 class FastDetector(Detector):  # type: ignore[misc]
     def append(self, text: str) -> None:
         text = self.URL_RE.sub(" ", text)
@@ -65,38 +116,22 @@ class FastDetector(Detector):  # type: ignore[misc]
             self.text = _LATIN_RANGE.sub("", self.text)
 
     def _extract_ngrams(self) -> list[str]:
-        # NGram.add_char + Detector._extract_ngrams in one loop over the normalised text.
+        # The n-gram buffer restarts at every space, so a word's n-grams depend on the word
+        # alone (and on whether a space follows it): they are computed once per word and
+        # memoised, and the text is walked a word at a time.
         known = self.word_lang_prob_map
+        memo = _word_memo(known)
+        words = _normalized(self.text).split(" ")
+        last = words.pop()
         result: list[str] = []
-        append = result.append
-        grams = " "
-        capital = False
-        for ch in _normalized(self.text):
-            last = grams[-1]
-            if last == " ":
-                grams = " "
-                capital = False
-                if ch == " ":
-                    continue
-            elif len(grams) >= 3:
-                grams = grams[1:]
-            grams += ch
-            if ch.isupper():
-                if last.isupper():
-                    capital = True
-            else:
-                capital = False
-            if capital:
-                continue
-            if ch != " " and ch in known:
-                append(ch)
-            if len(grams) < 2:
-                continue
-            pair = grams[-2:]
-            if pair in known:
-                append(pair)
-            if len(grams) == 3 and grams in known:
-                append(grams)
+        extend = result.extend
+        for word in words:
+            grams = memo.get(word)
+            if grams is None:
+                grams = memo[word] = _word_ngrams(word + " ", known)
+            extend(grams)
+        if last:  # the text's last word has no space after it
+            extend(_word_ngrams(last, known))
         return result
 
     def _update_lang_prob(self, prob: list[float], word: Any, alpha: float) -> bool:

@@ -88,6 +88,11 @@ def test_gold_texts_and_their_sample_pieces_are_identified_identically() -> None
         "پاکستان کی حکومت نے ی ی اعلان کیا IMF",
         "ひらがな カタカナ 漢字 한국어 ㄅㄆ",
         "A" * 50 + " b" * 50,
+        " leading space, trailing space ",
+        "ends in CAPS",
+        "ENDS IN CAPS ",
+        "x",
+        "McDONALD's iPhone USA-based e-Mail",
     ],
 )
 def test_edge_texts_are_identified_identically(text: str) -> None:
