@@ -12,6 +12,7 @@ article is re-checked with a conditional request only while it is younger than t
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -58,6 +59,10 @@ class NewsSpider(Spider):
         # run at that depth or deeper. Menus and footers offer the same links on every page;
         # each is judged once, not once per page.
         self.refused: dict[tuple[str, str], tuple[str, int]] = {}
+        # What became of each link, counted here and added to the crawl's stats when the spider
+        # closes: a page offers ~200 links, and one call of Scrapy's stats API costs about as
+        # much as judging a remembered link.
+        self.link_counts: Counter[str] = Counter()
         self.now = datetime.now(UTC)
 
     @classmethod
@@ -74,10 +79,19 @@ class NewsSpider(Spider):
         spider.sites = {s.name: s for s in sites}
         return spider
 
+    def closed(self, reason: str) -> None:
+        self.flush_link_counts()
+
+    def flush_link_counts(self) -> None:
+        stats = self.crawler.stats
+        for key, count in self.link_counts.items():
+            stats.inc_value(key, count)
+        self.link_counts.clear()
+
     def site_for_url(self, url: str) -> str:
         return next((s.name for s in self.sites.values() if s.in_domain(url)), "")
 
-    @property
+    @functools.cached_property
     def archiver(self) -> Archiver:
         archiver = self.crawler.get_extension(Archiver)
         assert archiver is not None
@@ -135,30 +149,26 @@ class NewsSpider(Spider):
 
         ``is_canonical``: the URL comes from :func:`crawler.links.read_links`, already canonical.
         """
-        stats = self.crawler.stats
+        counts = self.link_counts
         try:
             url = raw_url if is_canonical else canonical(raw_url)
         except ValueError:
-            stats.inc_value(f"newsarchive/site/{site.name}/skipped/invalid_url")
+            counts[f"newsarchive/site/{site.name}/skipped/invalid_url"] += 1
             return None
         if url in self.seen:
             return None
         refused = self.refused.get((site.name, url))
         if refused is not None and depth >= refused[1]:
-            stats.inc_value(refused[0])
+            counts[refused[0]] += 1
             return None
         reason = self._scope_refusal(site, url, depth)
         if reason is not None:
-            key = f"newsarchive/site/{site.name}/{reason}"
-            if len(self.refused) >= REFUSED_MEMO_SIZE:
-                self.refused.clear()  # a cache: bounded memory over a long crawl
-            self.refused[(site.name, url)] = (key, depth if reason == "cut/max_depth" else 0)
-            stats.inc_value(key)
+            self._refuse(site, url, reason, depth if reason == "cut/max_depth" else 0)
             return None
         is_article = site.is_article(url)
         too_old = site.max_age_days is not None and published is not None
         if too_old and self.now - published > timedelta(days=site.max_age_days):  # type: ignore[operator]
-            stats.inc_value(f"newsarchive/site/{site.name}/skipped/too_old")
+            counts[f"newsarchive/site/{site.name}/skipped/too_old"] += 1
             return None
         headers: dict[str, str] = {}
         if is_article:
@@ -168,14 +178,15 @@ class NewsSpider(Spider):
                     known.published = published.isoformat()
                     self.archiver.state.put(known)
                 if not self._due_for_recheck(site, known.published or known.first_seen):
-                    stats.inc_value(f"newsarchive/site/{site.name}/skipped/not_due")
+                    counts[f"newsarchive/site/{site.name}/skipped/not_due"] += 1
                     return None
                 if known.etag:
                     headers["If-None-Match"] = known.etag
                 if known.last_modified:
                     headers["If-Modified-Since"] = known.last_modified
         if self.scheduled[site.name] >= site.max_pages:
-            stats.inc_value(f"newsarchive/site/{site.name}/cut/max_pages")
+            # The budget only shrinks: the link is cut for the rest of the run, at any depth.
+            self._refuse(site, url, "cut/max_pages", 0)
             return None
         self.scheduled[site.name] += 1
         self.seen.add(url)
@@ -187,6 +198,14 @@ class NewsSpider(Spider):
             priority=5 if is_article else 0,
             meta={SITE_META: site.name, DEPTH_META: depth, KIND_META: "page", ARTICLE_META: is_article},
         )
+
+    def _refuse(self, site: Site, url: str, reason: str, from_depth: int) -> None:
+        """Count a refusal and remember it for ``from_depth`` and deeper."""
+        key = f"newsarchive/site/{site.name}/{reason}"
+        if len(self.refused) >= REFUSED_MEMO_SIZE:
+            self.refused.clear()  # a cache: bounded memory over a long crawl
+        self.refused[(site.name, url)] = (key, from_depth)
+        self.link_counts[key] += 1
 
     def _scope_refusal(self, site: Site, url: str, depth: int) -> str | None:
         """Why a link is out of the site's scope (a stats key's tail), or None. Depends only
@@ -240,7 +259,7 @@ class NewsSpider(Spider):
         if links is None:
             links = self._read_links(response)
         if links.invalid:
-            self.crawler.stats.inc_value(f"newsarchive/site/{site.name}/skipped/invalid_url", links.invalid)
+            self.link_counts[f"newsarchive/site/{site.name}/skipped/invalid_url"] += links.invalid
         for url in links.urls:
             request = self._follow(site, url, depth=depth + 1, is_canonical=True)
             if request is not None:
