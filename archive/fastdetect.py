@@ -19,6 +19,7 @@ unmodified ``Detector`` in ``tests/archive/test_fastdetect.py``. Written for lan
 from __future__ import annotations
 
 import re
+import sys
 from collections import Counter
 from typing import Any
 
@@ -54,8 +55,9 @@ def _non_latin(ch: str) -> int:
 #: word (normalised, followed by a space) -> its n-grams; one memo per profile map.
 _WORD_MEMO: dict[str, tuple[str, ...]] = {}
 _WORD_MEMO_OWNER: list[object] = [None]
-#: The memo is emptied when it holds this many words (a few MB; news vocabularies repeat).
-WORD_MEMO_SIZE = 200_000
+#: The memo is emptied when it holds this many words: about 300 bytes each, as the n-grams
+#: themselves are interned (at most the profiles' 87,598 distinct ones).
+WORD_MEMO_SIZE = 50_000
 
 
 def _word_memo(known: object) -> dict[str, tuple[str, ...]]:
@@ -97,7 +99,7 @@ def _word_ngrams(chars: str, known: dict[str, Any]) -> tuple[str, ...]:
             append(pair)
         if len(grams) == 3 and grams in known:
             append(grams)
-    return tuple(result)
+    return tuple(map(sys.intern, result))
 
 
 class FastDetector(Detector):  # type: ignore[misc]
