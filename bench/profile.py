@@ -105,7 +105,7 @@ def parse_raw(path: Path) -> dict[str, Counter[str]]:
                 role = "forkserver"
             elif "resource_tracker" in cmd:
                 role = "resource_tracker"
-            elif "crawler.cli" in cmd:
+            elif "crawler.cli" in cmd or depth == 1:  # py-spy sometimes reads no command line
                 role = "crawler"
             else:
                 role = "other"
