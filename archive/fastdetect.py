@@ -7,9 +7,10 @@ method call per character. Those are pure functions of the text, so :class:`Fast
 computes them with the same rules but with a per-character memo (``str.translate``), C-level
 counting and one loop per distinct word: n-gram extraction restarts at every space, so a word's
 n-grams are a function of the word, memoised (news vocabularies repeat; the memo is bounded).
-The random walks that follow are untouched, except that the two
-per-n-gram loops over the 55 language probabilities are list comprehensions doing the very
-same float operations in the same order.
+The random walks that follow draw the same random numbers; only the 55 language probabilities
+live in a NumPy vector, so each step is one vector operation instead of a Python loop, with the
+very same float operations in the same order on each element (the normalising sum is still
+Python's ``sum``, whose order NumPy's pairwise sum would not keep).
 
 The equivalence (same n-grams in the same order, same probabilities) is checked against the
 unmodified ``Detector`` in ``tests/archive/test_fastdetect.py``. Written for langdetect 1.0.9
@@ -23,7 +24,9 @@ import sys
 from collections import Counter
 from typing import Any
 
+import numpy as np
 from langdetect.detector import Detector
+from langdetect.lang_detect_exception import ErrorCode, LangDetectException
 from langdetect.utils.ngram import NGram
 from langdetect.utils.unicode_block import unicode_block
 
@@ -65,6 +68,19 @@ def _word_memo(known: object) -> dict[str, tuple[str, ...]]:
         _WORD_MEMO.clear()
         _WORD_MEMO_OWNER[0] = known
     return _WORD_MEMO
+
+
+#: n-gram -> its 55 language probabilities as a vector; bounded like the word memo (~550 bytes each).
+_VECTORS: dict[str, Any] = {}
+_VECTORS_OWNER: list[object] = [None]
+VECTORS_SIZE = 20_000
+
+
+def _word_vectors(known: object) -> dict[str, Any]:
+    if _VECTORS_OWNER[0] is not known or len(_VECTORS) >= VECTORS_SIZE:
+        _VECTORS.clear()
+        _VECTORS_OWNER[0] = known
+    return _VECTORS
 
 
 def _word_ngrams(chars: str, known: dict[str, Any]) -> tuple[str, ...]:
@@ -136,14 +152,36 @@ class FastDetector(Detector):  # type: ignore[misc]
             extend(_word_ngrams(last, known))
         return result
 
-    def _update_lang_prob(self, prob: list[float], word: Any, alpha: float) -> bool:
-        if word is None or word not in self.word_lang_prob_map:
-            return False
-        weight = alpha / self.BASE_FREQ
-        prob[:] = [p * (weight + q) for p, q in zip(prob, self.word_lang_prob_map[word], strict=True)]
-        return True
-
-    def _normalize_prob(self, prob: list[float]) -> float:
-        total = sum(prob)
-        prob[:] = [p / total for p in prob]
-        return max(0.0, *prob)
+    def _detect_block(self) -> None:
+        # Detector._detect_block with the language probabilities in a NumPy vector: every
+        # element sees the same float operations in the same order (the sum stays Python's).
+        self.cleaning_text()
+        ngrams = self._extract_ngrams()
+        if not ngrams:
+            raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
+        known = self.word_lang_prob_map
+        vectors = _word_vectors(known)
+        langprob = np.zeros(len(self.langlist))
+        rand = self.random
+        rand.seed(self.seed)
+        for _ in range(self.n_trial):
+            prob = np.array(self._init_probability(), dtype=np.float64)
+            alpha = self.alpha + rand.gauss(0.0, 1.0) * self.ALPHA_WIDTH
+            weight = alpha / self.BASE_FREQ
+            i = 0
+            while True:
+                word = rand.choice(ngrams)
+                vector = vectors.get(word)
+                if vector is None:
+                    vector = vectors[word] = np.array(known[word], dtype=np.float64)
+                prob *= weight + vector
+                if i % 5 == 0:
+                    total = sum(prob.tolist())
+                    if total == 0:
+                        raise ZeroDivisionError("float division by zero")  # as langdetect would
+                    prob /= total
+                    if max(0.0, float(prob.max())) > self.CONV_THRESHOLD or i >= self.ITERATION_LIMIT:
+                        break
+                i += 1
+            langprob += prob / self.n_trial
+        self.langprob = langprob.tolist()

@@ -110,3 +110,15 @@ def test_edge_texts_are_identified_identically(text: str) -> None:
 )
 def test_any_text_is_identified_identically(text: str) -> None:
     assert_identical(text, trials=2)
+
+
+def test_results_hold_when_the_memos_are_emptied_mid_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    import archive.fastdetect as fastdetect
+
+    monkeypatch.setattr(fastdetect, "WORD_MEMO_SIZE", 3)
+    monkeypatch.setattr(fastdetect, "VECTORS_SIZE", 5)
+    texts = _gold_texts()[:4]
+    for text in texts:
+        assert_identical(text)
+    # Checked once per text: the memo then holds one text's words at most.
+    assert 3 < len(fastdetect._WORD_MEMO) <= len(texts[-1].split())
