@@ -55,32 +55,26 @@ def _non_latin(ch: str) -> int:
     return flag
 
 
-#: word (normalised, followed by a space) -> its n-grams; one memo per profile map.
-_WORD_MEMO: dict[str, tuple[str, ...]] = {}
-_WORD_MEMO_OWNER: list[object] = [None]
-#: The memo is emptied when it holds this many words: about 300 bytes each, as the n-grams
-#: themselves are interned (at most the profiles' 87,598 distinct ones).
-WORD_MEMO_SIZE = 50_000
+class _Memo(dict[str, Any]):
+    """A memo emptied when it is full, or when asked for on behalf of other profiles."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+        self.profiles: object = None
+
+    def of(self, profiles: object) -> _Memo:
+        if self.profiles is not profiles or len(self) >= self.size:
+            self.clear()
+            self.profiles = profiles
+        return self
 
 
-def _word_memo(known: object) -> dict[str, tuple[str, ...]]:
-    if _WORD_MEMO_OWNER[0] is not known or len(_WORD_MEMO) >= WORD_MEMO_SIZE:
-        _WORD_MEMO.clear()
-        _WORD_MEMO_OWNER[0] = known
-    return _WORD_MEMO
-
-
-#: n-gram -> its 55 language probabilities as a vector; bounded like the word memo (~550 bytes each).
-_VECTORS: dict[str, Any] = {}
-_VECTORS_OWNER: list[object] = [None]
-VECTORS_SIZE = 20_000
-
-
-def _word_vectors(known: object) -> dict[str, Any]:
-    if _VECTORS_OWNER[0] is not known or len(_VECTORS) >= VECTORS_SIZE:
-        _VECTORS.clear()
-        _VECTORS_OWNER[0] = known
-    return _VECTORS
+#: word (normalised) -> its n-grams, about 300 bytes a word: the n-grams themselves are
+#: interned (at most the profiles' 87,598 distinct ones).
+_WORD_MEMO = _Memo(50_000)
+#: n-gram -> its 55 language probabilities as a vector, about 550 bytes each.
+_VECTORS = _Memo(20_000)
 
 
 def _word_ngrams(chars: str, known: dict[str, Any]) -> tuple[str, ...]:
@@ -138,7 +132,7 @@ class FastDetector(Detector):  # type: ignore[misc]
         # alone (and on whether a space follows it): they are computed once per word and
         # memoised, and the text is walked a word at a time.
         known = self.word_lang_prob_map
-        memo = _word_memo(known)
+        memo = _WORD_MEMO.of(known)
         words = _normalized(self.text).split(" ")
         last = words.pop()
         result: list[str] = []
@@ -160,7 +154,7 @@ class FastDetector(Detector):  # type: ignore[misc]
         if not ngrams:
             raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
         known = self.word_lang_prob_map
-        vectors = _word_vectors(known)
+        vectors = _VECTORS.of(known)
         langprob = np.zeros(len(self.langlist))
         rand = self.random
         rand.seed(self.seed)

@@ -115,8 +115,8 @@ def test_any_text_is_identified_identically(text: str) -> None:
 def test_results_hold_when_the_memos_are_emptied_mid_text(monkeypatch: pytest.MonkeyPatch) -> None:
     import archive.fastdetect as fastdetect
 
-    monkeypatch.setattr(fastdetect, "WORD_MEMO_SIZE", 3)
-    monkeypatch.setattr(fastdetect, "VECTORS_SIZE", 5)
+    monkeypatch.setattr(fastdetect._WORD_MEMO, "size", 3)
+    monkeypatch.setattr(fastdetect._VECTORS, "size", 5)
     texts = _gold_texts()[:4]
     for text in texts:
         assert_identical(text)
