@@ -40,8 +40,6 @@ from langdetect.detector_factory import PROFILES_DIRECTORY
 from langdetect.lang_detect_exception import LangDetectException
 from langdetect.utils.lang_profile import LangProfile
 
-from archive.fastdetect import FastDetector
-
 #: Languages below this probability are dropped (Common Crawl does the same).
 MIN_PROBABILITY = 0.1
 #: Upper bound of the characters given to langdetect per call of :func:`detect_languages`.
@@ -131,8 +129,9 @@ _factory_lock = threading.Lock()
 
 
 def warm_up() -> None:
-    """Load the langdetect profiles (≈ 0.5 s) now rather than on the first page."""
+    """Load the langdetect profiles (≈ 0.5 s) and the detector now rather than on the first page."""
     _get_factory()
+    detect_languages("warm up")
 
 
 def _get_factory() -> DetectorFactory:
@@ -231,7 +230,10 @@ def _is_letter_or_mark(char: str) -> bool:
 
 
 def _identify(text: str, trials: int) -> list[tuple[str, float]]:
-    detector = FastDetector(_get_factory())  # langdetect's Detector, bit for bit, less CPU
+    # Imported here: it loads NumPy, which the crawler process (languages_header) does not need.
+    from archive.fastdetect import FastDetector  # langdetect's Detector, bit for bit, less CPU
+
+    detector = FastDetector(_get_factory())
     detector.n_trial = trials
     detector.append(text)
     try:
