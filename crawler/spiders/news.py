@@ -157,7 +157,8 @@ class NewsSpider(Spider):
             return None
         if url in self.seen:
             return None
-        refused = self.refused.get((site.name, url))
+        # A feed or sitemap entry is judged afresh: its publication date may update the state.
+        refused = self.refused.get((site.name, url)) if published is None else None
         if refused is not None and depth >= refused[1]:
             counts[refused[0]] += 1
             return None
