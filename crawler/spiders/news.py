@@ -80,9 +80,7 @@ class NewsSpider(Spider):
         return spider
 
     def closed(self, reason: str) -> None:
-        self.flush_link_counts()
-
-    def flush_link_counts(self) -> None:
+        """Add the link decisions counted during the run to the crawl's stats."""
         stats = self.crawler.stats
         for key, count in self.link_counts.items():
             stats.inc_value(key, count)
