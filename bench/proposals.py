@@ -63,7 +63,7 @@ def _jobdir_per_run() -> None:
     import shutil
     import tempfile
 
-    import crawler.run as run
+    import crawler.run.crawl as run
 
     original = run.build_settings
 
@@ -83,7 +83,7 @@ def _trace_memory() -> None:
     import signal
     import tracemalloc
 
-    import crawler.run as run
+    import crawler.run.crawl as run
 
     def dump(signum, frame):  # type: ignore[no-untyped-def]
         snapshot = tracemalloc.take_snapshot()
@@ -115,7 +115,7 @@ PATCHES: dict[str, Patch] = {
         _language(1000),
     ),
     "language_600": Patch("archive/language.py", "SAMPLE_CHARS 2000 -> 600", _language(600)),
-    "jobdir_per_run": Patch("crawler/run.py (settings)", _jobdir_per_run.__doc__ or "", _jobdir_per_run),
+    "jobdir_per_run": Patch("crawler/run/crawl.py (settings)", _jobdir_per_run.__doc__ or "", _jobdir_per_run),
     "trace_memory": Patch("(diagnostics)", _trace_memory.__doc__ or "", _trace_memory),
 }
 

@@ -11,7 +11,7 @@ decode         ``archive.encoding.decode_body`` (gunzip, bounded)              c
 warc_capture   ``Archiver.archive_exchange`` (request+response, gzip, state)   crawler
 ipc            pickling the job out and the result back (both ends)            both
 parse          ``archive.text.parse_html`` (decode once, lxml tree)            worker
-links          ``crawler.links.read_links`` (xpath, urljoin, canonical_url)    worker
+links          ``crawler.parse.links.read_links`` (xpath, urljoin, canonical_url)    worker
 extraction     ``archive.text.extract_from_page`` (trafilatura + boilerplate)  worker
 language       ``archive.language.detect_languages``                           worker
 follow         ``NewsSpider._follow`` per link (policy, seen set)              crawler
@@ -109,8 +109,8 @@ def make_stages(sample: list[dict[str, Any]], workdir: Path) -> dict[str, Callab
     from archive.text import extract_from_page, parse_html
     from archive.textjob import TextResult
     from archive.urls import canonical_url
-    from crawler.archiver import Archiver
-    from crawler.links import read_links
+    from crawler.extensions.archiver import Archiver
+    from crawler.parse.links import read_links
     from crawler.sources import parse_sources
     from crawler.spiders.news import NewsSpider
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from crawler import exitcodes
 
 if TYPE_CHECKING:
-    from crawler.run import CrawlOptions
+    from crawler.run.crawl import CrawlOptions
 
 
 class UsageError(Exception):
@@ -103,7 +103,7 @@ def _redis_url(args: argparse.Namespace) -> str | None:
 
 
 def _options(args: argparse.Namespace) -> CrawlOptions:
-    from crawler.run import CrawlOptions
+    from crawler.run.crawl import CrawlOptions
 
     extra: dict[str, str] = {}
     for item in args.settings:
@@ -133,7 +133,7 @@ def _options(args: argparse.Namespace) -> CrawlOptions:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    from crawler.run import run_crawl
+    from crawler.run.crawl import run_crawl
 
     return run_crawl(Path(args.sources), Path(args.archive), _options(args))
 
@@ -141,7 +141,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from crawler.demo.server import DemoServer
     from crawler.demo.sources import demo_sources_toml
-    from crawler.run import run_crawl
+    from crawler.run.crawl import run_crawl
 
     archive = Path(args.archive)
     options = _options(args)
@@ -248,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_replay_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     try:
-        from crawler import replay_cli
+        from crawler import commands as replay_cli
     except ImportError:  # pragma: no cover - replay commands not installed
         return
     replay_cli.add_commands(sub)

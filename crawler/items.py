@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from archive.textjob import TextResult
-from crawler.capture import CaptureInfo
+from crawler.downloader.capture import CaptureInfo
 
 
 @dataclass(slots=True)

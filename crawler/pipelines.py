@@ -1,6 +1,6 @@
 """Text pipeline: writes the text records of an article page (conversion + metadata).
 
-The text itself was extracted by a worker process (:mod:`crawler.workers`) before the spider
+The text itself was extracted by a worker process (:mod:`crawler.extensions.workers`) before the spider
 yielded the item; writing it is cheap and must happen in the one process that owns the WARC
 files and the crawl state.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from crawler.archiver import Archiver
+from crawler.extensions.archiver import Archiver
 from crawler.items import ArticlePage
 
 if TYPE_CHECKING:

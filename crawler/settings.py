@@ -38,8 +38,8 @@ COOKIES_ENABLED = True
 REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 # Names that resolve to private or loopback addresses are refused unless the sources file names
-# them (crawler/resolver.py); the real lookups are done by NEWSARCHIVE_DNS_RESOLVER.
-TWISTED_DNS_RESOLVER = "crawler.resolver.ScopedResolver"
+# them (crawler/downloader/resolver.py); the real lookups are done by NEWSARCHIVE_DNS_RESOLVER.
+TWISTED_DNS_RESOLVER = "crawler.downloader.resolver.ScopedResolver"
 NEWSARCHIVE_DNS_RESOLVER = "scrapy.resolver.CachingThreadedResolver"
 # Only codings every reader of the archive decodes: Scrapy 2.19 advertises zstd, which warcio and
 # pywb cannot decode (stored zstd would not replay), and warcio 1.8 breaks on br bodies with
@@ -53,20 +53,20 @@ DEFAULT_REQUEST_HEADERS = {
 # --- the wire-faithful capture path ---------------------------------------------------------
 # Our handler keeps the reason phrase and header order that Scrapy's HTTP/1.1 handler drops.
 DOWNLOAD_HANDLERS = {
-    "http": "crawler.handlers.WireHTTP11DownloadHandler",
-    "https": "crawler.handlers.WireHTTP11DownloadHandler",
+    "http": "crawler.downloader.handlers.WireHTTP11DownloadHandler",
+    "https": "crawler.downloader.handlers.WireHTTP11DownloadHandler",
 }
 DOWNLOADER_MIDDLEWARES = {
     # Sees every response first (before redirects and retries), body still content-encoded;
     # it archives the exchange and hands a decoded response on, so HttpCompressionMiddleware
     # (which would decode a second time and runs charset detection over gzip bytes) is off.
-    "crawler.scope.ScopeMiddleware": 50,
-    "crawler.capture.CaptureMiddleware": 950,
+    "crawler.downloader.scope.ScopeMiddleware": 50,
+    "crawler.downloader.capture.CaptureMiddleware": 950,
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
 }
 EXTENSIONS = {
-    "crawler.archiver.Archiver": 100,
-    "crawler.workers.PageWorkers": 110,
+    "crawler.extensions.archiver.Archiver": 100,
+    "crawler.extensions.workers.PageWorkers": 110,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.TextPipeline": 300,
@@ -98,15 +98,20 @@ NEWSARCHIVE_RUN_ID = ""  # set by the CLI
 # Requests waiting to be fetched go to Scrapy's disk queue (DIR/queue/RUN_ID, removed after the
 # run) instead of memory: a sitemap of 100,000 URLs queued at once is ~300 MB of Request
 # objects. Never resumed: the next run rediscovers from the sources, and the crawl state knows
-# what is archived. Off in distributed mode (the queue is in Redis). See crawler/scheduler.py.
+# what is archived. Off in distributed mode (the queue is in Redis). See crawler/downloader/scheduler.py.
 NEWSARCHIVE_QUEUE_ON_DISK = True
 NEWSARCHIVE_QUEUE_DIR = ""  # set by the CLI
-SCHEDULER = "crawler.scheduler.SpillingScheduler"
+SCHEDULER = "crawler.downloader.scheduler.SpillingScheduler"
 # Factory (settings, ArchiveLayout) -> StateStore. Distributed mode swaps in a Redis store so
 # validators and digests are shared by every worker; the embedded default is one SQLite file.
-NEWSARCHIVE_STATE_STORE = "crawler.archiver.sqlite_state"
+NEWSARCHIVE_STATE_STORE = "crawler.extensions.archiver.sqlite_state"
 NEWSARCHIVE_REDIS_URL = ""  # distributed mode (scrapy-redis) when set
 
 LOG_LEVEL = "INFO"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
+
+# Old component paths (before the 0.2 regrouping) keep working for one release, with a warning.
+from crawler.compat import register_component_paths  # noqa: E402
+
+register_component_paths()

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import redis
 
 from archive.capture import CapturePlan, Exchange, plan_capture
-from crawler.archiver import Archiver
+from crawler.extensions.archiver import Archiver
 
 if TYPE_CHECKING:
     from crawler.distributed.cycle import CycleCoordinator

@@ -178,7 +178,7 @@ class CycleCoordinator:
             self._inc("acked", len(done))
 
     def _archive_failed(self) -> bool:
-        from crawler.archiver import Archiver
+        from crawler.extensions.archiver import Archiver
 
         archiver = self.crawler.get_extension(Archiver) if self.crawler.extensions else None
         return bool(archiver is not None and (archiver.fatal_error or archiver.unavailable_error))

@@ -32,6 +32,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import reactor, task
 
+from crawler import meta
 from crawler.distributed.cycle import CycleCoordinator
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-PERMIT_META = "_newsarchive_permit"
+PERMIT_META = meta.PERMIT
 
 # KEYS: permits zset, next-start key, delays hash; ARGV: token, limit, lease_ms, min_delay_ms, host
 # -> 0 granted, > 0 ms to wait for the delay, -1 host at its concurrency limit

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 from scrapy.utils.request import request_from_dict
 from scrapy_redis.queue import PriorityQueue
 
+from crawler import meta
+
 if TYPE_CHECKING:
     from scrapy import Request
 
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-LEASE_META = "_newsarchive_lease"
+LEASE_META = meta.LEASE
 
 
 class LeasedPriorityQueue(PriorityQueue):

@@ -14,21 +14,13 @@ import json
 import logging
 from typing import Any
 
+from crawler import meta
+
 logger = logging.getLogger(__name__)
 
 _BYTES = "__b64__"
 # Meta keys whose values are per-process objects or per-attempt facts: never queued.
-TRANSIENT_META = frozenset(
-    {
-        "newsarchive_capture",
-        "newsarchive_wire",
-        "_newsarchive_start",
-        "_newsarchive_bytes",
-        "_newsarchive_lease",
-        "download_latency",
-        "download_slot",
-    }
-)
+TRANSIENT_META = meta.TRANSIENT
 
 
 def _encode(value: Any, path: str) -> Any:

@@ -95,7 +95,7 @@ def apply_profile(settings: Settings, target: RedisTarget, sites: Sequence[Site]
     overrides["AUTOTHROTTLE_ENABLED"] = False
     overrides["EXTENSIONS"] = {
         **settings.getdict("EXTENSIONS"),
-        "crawler.archiver.Archiver": None,
+        "crawler.extensions.archiver.Archiver": None,
         "crawler.distributed.archiver.DistributedArchiver": 100,
         "crawler.distributed.cycle.CycleCoordinator": 50,
     }

@@ -26,21 +26,20 @@ from scrapy.http import Response, TextResponse
 from w3lib.encoding import http_content_type_encoding
 
 from archive.urls import canonical_url
-from crawler.archiver import Archiver
-from crawler.capture import ARTICLE_META, CAPTURE_META, SITE_META, CaptureInfo, Truncated
-from crawler.discovery import Entry, parse_xml_document, robots_sitemaps
+from crawler import meta
+from crawler.downloader.capture import CaptureInfo, Truncated
+from crawler.downloader.scope import OutOfScope, is_private_host, site_is_private
+from crawler.extensions.archiver import Archiver
+from crawler.extensions.workers import PageWorkers
 from crawler.items import ArticlePage
-from crawler.links import PageLinks, canonical, read_links
-from crawler.pagejob import PageAnalysis
-from crawler.scope import OutOfScope, is_private_host, site_is_private
+from crawler.parse.feeds import Entry, parse_xml_document, robots_sitemaps
+from crawler.parse.links import PageLinks, canonical, read_links
+from crawler.parse.pagejob import PageAnalysis
 from crawler.sources import Site, load_sources
-from crawler.workers import PageWorkers
 
 logger = logging.getLogger(__name__)
 
-DEPTH_META = "newsarchive_depth"
 MAX_SITEMAP_NESTING = 2  # index -> index -> urlset is already one level more than the protocol allows
-KIND_META = "newsarchive_kind"  # page, feed, sitemap, robots
 REFUSED_MEMO_SIZE = 20_000  # links remembered as out of scope (~4 MB at most)
 
 
@@ -98,7 +97,7 @@ class NewsSpider(Spider):
     @property
     def workers(self) -> PageWorkers:
         workers = self.crawler.get_extension(PageWorkers)
-        assert workers is not None, "crawler.workers.PageWorkers is missing from EXTENSIONS"
+        assert workers is not None, "crawler.extensions.workers.PageWorkers is missing from EXTENSIONS"
         return workers
 
     async def start(self) -> AsyncIterator[Any]:
@@ -131,7 +130,7 @@ class NewsSpider(Spider):
             callback=callback,
             errback=self.on_error,
             priority=priority,
-            meta={SITE_META: site.name, DEPTH_META: depth, KIND_META: kind, ARTICLE_META: False},
+            meta={meta.SITE: site.name, meta.DEPTH: depth, meta.KIND: kind, meta.ARTICLE: False},
         )
 
     def _follow(
@@ -145,7 +144,7 @@ class NewsSpider(Spider):
     ) -> Request | None:
         """A request for a discovered link, or None when policy says no (each reason counted).
 
-        ``is_canonical``: the URL comes from :func:`crawler.links.read_links`, already canonical.
+        ``is_canonical``: the URL comes from :func:`crawler.parse.links.read_links`, already canonical.
         """
         counts = self.link_counts
         try:
@@ -195,7 +194,7 @@ class NewsSpider(Spider):
             errback=self.on_error,
             headers=headers or None,
             priority=5 if is_article else 0,
-            meta={SITE_META: site.name, DEPTH_META: depth, KIND_META: "page", ARTICLE_META: is_article},
+            meta={meta.SITE: site.name, meta.DEPTH: depth, meta.KIND: "page", meta.ARTICLE: is_article},
         )
 
     def _refuse(self, site: Site, url: str, reason: str, from_depth: int) -> None:
@@ -232,13 +231,13 @@ class NewsSpider(Spider):
 
     # --- callbacks ---------------------------------------------------------------------------
     async def parse_page(self, response: Response) -> AsyncIterator[Any]:
-        site = self.sites[response.meta[SITE_META]]
-        depth = response.meta.get(DEPTH_META, 0)
-        capture: CaptureInfo | None = response.meta.get(CAPTURE_META)
+        site = self.sites[response.meta[meta.SITE]]
+        depth = response.meta.get(meta.DEPTH, 0)
+        capture: CaptureInfo | None = response.meta.get(meta.CAPTURE)
         awaits_text = bool(capture is not None and capture.plan.extra.get("awaits_text"))
         html = response.status == 200 and isinstance(response, TextResponse)
         analysis: PageAnalysis | None = None
-        if awaits_text or (html and response.meta.get(ARTICLE_META)):
+        if awaits_text or (html and response.meta.get(meta.ARTICLE)):
             # An article page is parsed once, in a worker: links and text in the same pass.
             # Index pages are read here at once: discovery waits on their links.
             analysis = await self.workers.analyse(
@@ -273,7 +272,7 @@ class NewsSpider(Spider):
         return read_links(root, response.url)
 
     def parse_xml(self, response: Response) -> Iterator[Request]:
-        site = self.sites[response.meta[SITE_META]]
+        site = self.sites[response.meta[meta.SITE]]
         if response.status != 200:
             return
         doc = parse_xml_document(response.body, response.url)
@@ -282,7 +281,7 @@ class NewsSpider(Spider):
             logger.warning("%s: %s", response.url, doc.error)
             stats.inc_value(f"newsarchive/site/{site.name}/errors/xml")
         if doc.kind == "sitemapindex":
-            level = response.meta.get(DEPTH_META, 0) + 1
+            level = response.meta.get(meta.DEPTH, 0) + 1
             if level > MAX_SITEMAP_NESTING:
                 # sitemaps.org allows no index of indexes; a chain of them is a trap.
                 stats.inc_value(f"newsarchive/site/{site.name}/cut/sitemap_nesting")
@@ -308,7 +307,7 @@ class NewsSpider(Spider):
                 yield request
 
     def parse_robots(self, response: Response) -> Iterator[Request]:
-        site = self.sites[response.meta[SITE_META]]
+        site = self.sites[response.meta[meta.SITE]]
         if response.status != 200:
             return
         for url in robots_sitemaps(response.body, response.url):
@@ -321,7 +320,7 @@ class NewsSpider(Spider):
 
     def on_error(self, failure: Any) -> None:
         request = failure.request
-        site = request.meta.get(SITE_META, "?")
+        site = request.meta.get(meta.SITE, "?")
         if failure.check(OutOfScope):
             return  # counted as a skip by the scope middleware
         name = failure.type.__name__ if failure.type else "Error"

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from parsel import Selector
 
 from archive.urls import canonical_url
-from crawler.links import NOT_PAGES, read_links
+from crawler.parse.links import NOT_PAGES, read_links
 
 
 def _expected(page_url: str, hrefs: list[str]) -> tuple[list[str], int]:

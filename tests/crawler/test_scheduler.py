@@ -8,7 +8,7 @@ from pathlib import Path
 from scrapy import Request, Spider
 from scrapy.utils.test import get_crawler
 
-from crawler.scheduler import SpillingScheduler
+from crawler.downloader.scheduler import SpillingScheduler
 
 
 class _Spider(Spider):

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.pagejob import PageAnalysis
-from crawler.workers import PageWorkers
+from crawler.extensions.workers import PageWorkers
+from crawler.parse.pagejob import PageAnalysis
 from tests.crawler import worker_jobs
 
 

@@ -7,8 +7,8 @@ import signal
 import time
 from pathlib import Path
 
-from crawler.links import PageLinks
-from crawler.pagejob import PageAnalysis
+from crawler.parse.links import PageLinks
+from crawler.parse.pagejob import PageAnalysis
 
 
 def ok(tag: str) -> PageAnalysis:

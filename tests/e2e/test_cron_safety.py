@@ -16,7 +16,7 @@ from warcio.archiveiterator import ArchiveIterator
 from crawler import exitcodes
 from crawler.demo.server import DemoServer
 from crawler.demo.sources import demo_articles
-from crawler.lock import ArchiveLock
+from crawler.run.lock import ArchiveLock
 from tests.e2e.conftest import FAST, NEWSARCHIVE, newsarchive, write_sources
 
 pytestmark = pytest.mark.slow

@@ -10,7 +10,7 @@ Scope crawl, two sites whose page ``/sec/`` links (and redirects) to ``file:``, 
 * ``public``: configured by a domain name (``news.hostile.test``, resolved to loopback by
   :mod:`tests.hostile.resolver`) whose ``allowed_domains`` also list the addresses above, as a
   careless configuration might: what still protects the network is the private-address rule
-  of :mod:`crawler.scope`, which must drop all of them.
+  of :mod:`crawler.downloader.scope`, which must drop all of them.
 
 Every host except 127.0.0.1 and ``*.hostile.test`` goes to the hostile server as proxy, so a
 request that slips through is recorded, never sent anywhere.
@@ -105,7 +105,7 @@ def test_non_http_schemes_never_reach_the_archive(scope_run: CrawlRun) -> None:
 def test_private_addresses_are_dropped_for_the_public_site_and_counted(scope_run: CrawlRun) -> None:
     skipped = scope_run.site("public")["skipped"]
     # Six hosts plus the two numeric spellings of 127.0.0.1, each once as a link and once as a
-    # redirect target (redirects: crawler.scope).
+    # redirect target (redirects: crawler.downloader.scope).
     assert skipped.get("private_address", 0) == 2 * (len(PRIVATE_ALLOWED) + len(NUMERIC_FORMS)), skipped
     assert "is a private or loopback address" in scope_run.log
 

@@ -1,6 +1,6 @@
 """DNS that keeps a public site's links off our own network.
 
-:mod:`crawler.scope` refuses links whose host *is* a private address. A name can still
+:mod:`crawler.downloader.scope` refuses links whose host *is* a private address. A name can still
 *resolve* to one (split-horizon DNS, a record pointing at 127.0.0.1 or 169.254.169.254, DNS
 rebinding). This resolver wraps the configured one (``NEWSARCHIVE_DNS_RESOLVER``, Scrapy's
 caching resolver by default) and refuses a private or loopback answer for any name that is
@@ -20,7 +20,7 @@ from twisted.internet.error import DNSLookupError
 from twisted.internet.interfaces import IResolverSimple
 from zope.interface import implementer
 
-from crawler.scope import is_private_host
+from crawler.downloader.scope import is_private_host
 from crawler.sources import SourcesError, load_sources
 
 if TYPE_CHECKING:

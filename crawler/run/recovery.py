@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from archive.layout import ArchiveLayout
 from archive.recovery import RecoveryReport, conversion_ids, reconcile_state, repair_files
 from archive.state import SqliteStateStore, StateStore
-from crawler.archiver import STATE_FILE, Archiver
+from crawler.extensions.archiver import STATE_FILE, Archiver
 from crawler.sources import Site
 
 logger = logging.getLogger(__name__)

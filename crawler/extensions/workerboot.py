@@ -8,6 +8,6 @@ milliseconds, at the start of a crawl and when the pool is replaced after a cras
 from __future__ import annotations
 
 from archive.textjob import warm_up
-from crawler import pagejob  # noqa: F401  (the job the workers run: imported here, once)
+from crawler.parse import pagejob  # noqa: F401  (the job the workers run: imported here, once)
 
 warm_up()

@@ -23,8 +23,9 @@ from archive.capture import CapturePlan, Exchange
 from archive.encoding import DecodedTooLarge, DecodeError, decode_body
 from archive.http import ResponseHead, header_pairs
 from archive.records import warc_date
-from crawler.archiver import Archiver
-from crawler.handlers import WIRE_META, WireFacts
+from crawler import meta
+from crawler.downloader.handlers import WireFacts
+from crawler.extensions.archiver import Archiver
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -32,11 +33,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-CAPTURE_META = "newsarchive_capture"
-SITE_META = "newsarchive_site"
-ARTICLE_META = "newsarchive_article"
-_START_META = "_newsarchive_start"
-_BYTES_META = "_newsarchive_bytes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +100,8 @@ class CaptureMiddleware:
         Scrapy's own DOWNLOAD_MAXSIZE throws the whole response away; an archive would rather
         keep the first ``NEWSARCHIVE_MAX_BODY_SIZE`` bytes with ``WARC-Truncated: length``.
         """
-        received = request.meta.get(_BYTES_META, 0) + len(data)
-        request.meta[_BYTES_META] = received
+        received = request.meta.get(meta.BYTES, 0) + len(data)
+        request.meta[meta.BYTES] = received
         if received > self.max_body_size:
             raise StopDownload(fail=False)
 
@@ -113,13 +109,13 @@ class CaptureMiddleware:
         self._archiver = self.crawler.get_extension(Archiver)
 
     def process_request(self, request: Request) -> None:
-        request.meta[_START_META] = time.monotonic()
+        request.meta[meta.START] = time.monotonic()
 
     def process_response(self, request: Request, response: Response) -> Response:
         assert self._archiver is not None
         stats = self.crawler.stats
         assert stats is not None
-        wire: WireFacts | None = request.meta.get(WIRE_META)
+        wire: WireFacts | None = request.meta.get(meta.WIRE)
         if wire is not None:
             headers = wire.headers
             reason: str | None = wire.reason
@@ -157,9 +153,9 @@ class CaptureMiddleware:
         if decode_error:
             notes.append(("content-decoding-error", decode_error))
             logger.warning("archived %s raw, body not decoded: %s", response.url, decode_error)
-        start = request.meta.get(_START_META)
-        site = request.meta.get(SITE_META) or _site_of(self.crawler, response.url)
-        is_article = bool(request.meta.get(ARTICLE_META))
+        start = request.meta.get(meta.START)
+        site = request.meta.get(meta.SITE) or _site_of(self.crawler, response.url)
+        is_article = bool(request.meta.get(meta.ARTICLE))
         exchange = Exchange(
             url=response.url,
             method=request.method,
@@ -177,7 +173,7 @@ class CaptureMiddleware:
         # Text is extracted from HTML only: an image or PDF at an article URL is archived, not parsed.
         is_article = is_article and response.status == 200 and _looks_like_html(head, decoded)
         plan = self._archiver.archive_exchange(exchange, site=site, is_article=is_article)
-        request.meta[CAPTURE_META] = CaptureInfo(
+        request.meta[meta.CAPTURE] = CaptureInfo(
             plan=plan, fields=plan.metadata_fields, decoded_ok=decoded is not None
         )
         if truncated:

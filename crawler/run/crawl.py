@@ -25,12 +25,12 @@ from scrapy.utils.project import get_project_settings
 from archive.layout import ArchiveLayout
 from archive.state import StateError
 from crawler import exitcodes
-from crawler.archiver import Archiver
-from crawler.lock import ArchiveLock, LockHeld
-from crawler.recovery import recover_archive
+from crawler.extensions.archiver import Archiver
+from crawler.run.lock import ArchiveLock, LockHeld
+from crawler.run.recovery import recover_archive
+from crawler.run.summary import human_summary, site_summaries, write_summary
 from crawler.sources import SourcesError, load_sources
 from crawler.spiders.news import NewsSpider
-from crawler.summary import human_summary, site_summaries, write_summary
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ def build_settings(
     if options.warc_max_size is not None:
         s["NEWSARCHIVE_WARC_MAX_SIZE"] = options.warc_max_size
     if _want(options.show_progress):
-        s["EXTENSIONS"] = {**settings.getdict("EXTENSIONS"), "crawler.progress.Progress": 500}
+        s["EXTENSIONS"] = {**settings.getdict("EXTENSIONS"), "crawler.extensions.progress.Progress": 500}
     s.update(options.extra_settings)
     settings.setdict(s, priority="cmdline")
     return settings

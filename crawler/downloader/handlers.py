@@ -3,7 +3,7 @@
 Scrapy 2.19's handler builds a ``Response`` from Twisted's and throws away ``phrase``; its
 ``Headers`` also reorder the fields (``Content-Length`` first). A WARC response record must
 carry the status line the server sent, so this handler records, per request, Twisted's
-``phrase`` and raw header list in ``request.meta["newsarchive_wire"]``.
+``phrase`` and raw header list in ``request.meta[crawler.meta.WIRE]``.
 
 It subclasses private Scrapy classes (``_ScrapyAgent``); ``pyproject.toml`` pins Scrapy to the
 2.19 series for that reason. Upstream, exposing the reason phrase on ``Response`` would let us
@@ -25,11 +25,12 @@ from scrapy.core.downloader.handlers.http11 import (
     wrap_twisted_exceptions,
 )
 
+from crawler import meta
+
 if TYPE_CHECKING:
     from scrapy.http import Request, Response
     from twisted.internet.defer import Deferred
 
-WIRE_META = "newsarchive_wire"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +45,7 @@ class WireFacts:
 
 class _WireAgent(_ScrapyAgent):
     def _cb_bodyready(self, txresponse: Any, request: Request) -> Any:
-        request.meta[WIRE_META] = WireFacts(
+        request.meta[meta.WIRE] = WireFacts(
             reason=(txresponse.phrase or b"").decode("latin-1"),
             headers=tuple(
                 (name, value) for name, values in txresponse.headers.getAllRawHeaders() for value in values

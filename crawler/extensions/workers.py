@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 
 from archive.textjob import warm_up
-from crawler.pagejob import PageAnalysis, analyse_page
+from crawler.parse.pagejob import PageAnalysis, analyse_page
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -111,9 +111,9 @@ class PageWorkers:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         # forkserver: never fork the reactor process itself (threads, sockets, open WARC files).
-        # Its server imports the extractors once (crawler.workerboot) and forks warm workers.
+        # Its server imports the extractors once (crawler.extensions.workerboot) and forks warm workers.
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["crawler.workerboot"])
+        context.set_forkserver_preload(["crawler.extensions.workerboot"])
         pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=warm_up)
         # Start every worker now, not on the first article (a worker's start-up, ~1 s of imports
         # and language profiles, would stall it).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from crawler.discovery import MAX_XML_BYTES, parse_date, parse_xml_document, robots_sitemaps
+from crawler.parse.feeds import MAX_XML_BYTES, parse_date, parse_xml_document, robots_sitemaps
 
 BASE = "https://news.example/feeds/x.xml"
 

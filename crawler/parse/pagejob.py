@@ -1,6 +1,6 @@
 """What a text worker does with one page: parse it once, read its links, extract its text.
 
-Runs in the worker processes (:mod:`crawler.workers`), so it imports no Scrapy: only lxml,
+Runs in the worker processes (:mod:`crawler.extensions.workers`), so it imports no Scrapy: only lxml,
 trafilatura and langdetect, loaded once per worker by :func:`archive.textjob.warm_up`.
 Parsing an article page costs about as much in the crawler as in a worker, but the crawler
 is one process for the whole crawl, and the workers are one per core.
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from archive.text import extract_from_page, parse_html
 from archive.textjob import TextResult, text_result
-from crawler.links import PageLinks, read_links
+from crawler.parse.links import PageLinks, read_links
 
 logger = logging.getLogger(__name__)
 

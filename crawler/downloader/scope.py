@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from scrapy.exceptions import IgnoreRequest
 
-from crawler.capture import SITE_META
+from crawler import meta
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -68,7 +68,7 @@ class ScopeMiddleware:
     def process_request(self, request: Request) -> None:
         parts = urlsplit(request.url)
         sites: dict[str, Site] = getattr(self.crawler.spider, "sites", {})
-        site = sites.get(request.meta.get(SITE_META, ""))
+        site = sites.get(request.meta.get(meta.SITE, ""))
         if parts.scheme not in ("http", "https"):
             self._drop(request, site, "scheme", f"{parts.scheme}: URLs are never fetched")
         if site is None:
@@ -80,7 +80,7 @@ class ScopeMiddleware:
             self._drop(request, site, "private_address", f"{host} is a private or loopback address")
 
     def _drop(self, request: Request, site: Site | None, reason: str, message: str) -> None:
-        name = site.name if site else request.meta.get(SITE_META, "?")
+        name = site.name if site else request.meta.get(meta.SITE, "?")
         stats = self.crawler.stats
         if stats is not None:
             stats.inc_value(f"newsarchive/site/{name}/skipped/{reason}")

@@ -1,0 +1,10 @@
+"""Scrapy's downloader side, in the order a request passes: every module runs in the crawler process.
+
+    scope.py      downloader middleware (50): drops a request that left its site (redirects included)
+    resolver.py   Twisted DNS resolver: a public name that resolves to a private address is refused
+    handlers.py   download handler: keeps the reason phrase and header order Scrapy's drops
+    capture.py    downloader middleware (950): archives each exchange as received, hands on a decoded response
+    scheduler.py  Scrapy's scheduler with the waiting requests on disk
+
+Wired in by dotted path in :mod:`crawler.settings`.
+"""
