@@ -12,15 +12,11 @@ from collections.abc import Sequence
 
 import brotli
 
+from archive.errors import DecodedTooLarge, DecodeError
+
+__all__ = ["DecodeError", "DecodedTooLarge", "codings", "decode_body"]
+
 CHUNK = 64 * 1024
-
-
-class DecodeError(Exception):
-    """The body cannot be decoded (corrupt data or an unsupported coding)."""
-
-
-class DecodedTooLarge(DecodeError):
-    """The decoded body would exceed the configured maximum."""
 
 
 def codings(header_values: Sequence[bytes]) -> list[str]:

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from archive.errors import ReplayEnvMissing
 from archive.index import MERGED_NAME, IndexReport, build_indexes
 from archive.layout import ArchiveLayout
 
@@ -44,10 +45,6 @@ COLLECTION = "news"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 READY_TIMEOUT = 60.0
-
-
-class ReplayEnvMissing(RuntimeError):
-    """The replay virtualenv (pywb, wacz) is not installed."""
 
 
 def repo_root() -> Path:

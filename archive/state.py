@@ -16,6 +16,10 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Protocol
 
+from archive.errors import StateError, StateUnavailable
+
+__all__ = ["NO_TEXT", "SqliteStateStore", "StateError", "StateStore", "StateUnavailable", "UrlState"]
+
 
 @dataclass(slots=True)
 class UrlState:
@@ -52,18 +56,6 @@ class StateStore(Protocol):
     def __iter__(self) -> Iterator[UrlState]: ...
 
     def close(self) -> None: ...
-
-
-class StateError(Exception):
-    """The state store cannot be opened or used (corrupt, locked, unwritable)."""
-
-
-class StateUnavailable(StateError):
-    """A state store that is a network service cannot be reached.
-
-    Kept apart from :class:`StateError` because the cause is outside the archive: the run stops
-    as "service unavailable" (cron retries later), not as a failed archive write.
-    """
 
 
 _COLUMNS = [f.name for f in fields(UrlState)]

@@ -17,14 +17,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from archive.errors import WaczError
 from archive.index import build_indexes
 from archive.layout import ArchiveLayout
 from archive.pages import PagesReport, write_pages_jsonl
 from archive.replay import find_replay_venv
-
-
-class WaczError(RuntimeError):
-    """``wacz create`` or ``wacz validate`` failed; the message carries the tool's output."""
 
 
 @dataclass(slots=True)

@@ -15,20 +15,17 @@ inside, so tests call :func:`main` directly.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from crawler import exitcodes
+from archive.errors import ArchiveError
+from crawler import commands, exitcodes
+from crawler.errors import CrawlerError, UsageError
 
 if TYPE_CHECKING:
     from crawler.run.crawl import CrawlOptions
-
-
-class UsageError(Exception):
-    """A command-line value is unusable (exit code 2, like argparse's own errors)."""
 
 
 def _crawl_options(parser: argparse.ArgumentParser) -> None:
@@ -169,48 +166,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return code
 
 
-def cmd_ls(args: argparse.Namespace) -> int:
-    from archive.reader import list_captures
-
-    root = Path(args.archive)
-    if not root.is_dir():
-        print(f"newsarchive: no archive directory {root}", file=sys.stderr)
-        return exitcodes.CONFIG
-    rows = list_captures(root)
-    if args.json:
-        for row in rows:
-            print(json.dumps(row.as_dict(), ensure_ascii=False))
-        return exitcodes.OK
-    print(f"{'DATE':<27} {'TYPE':<8} {'ST':>3} {'LANG':<8} {'CHARS':>6}  URL  TITLE")
-    for row in rows:
-        print(
-            f"{row.date:<27} {row.record_type:<8} {row.status or '':>3} {row.languages or '-':<8} "
-            f"{row.text_length:>6}  {row.url}  {row.title}"
-        )
-    return exitcodes.OK
-
-
-def cmd_text(args: argparse.Namespace) -> int:
-    from archive.reader import find_text
-    from archive.urls import canonical_url
-
-    root = Path(args.archive)
-    entry = find_text(root, args.url, args.date)
-    if entry is None:
-        try:
-            entry = find_text(root, canonical_url(args.url), args.date)
-        except ValueError:
-            entry = None
-    if entry is None:
-        print(
-            f"newsarchive: no archived text for {args.url}" + (f" at {args.date}" if args.date else ""),
-            file=sys.stderr,
-        )
-        return 1
-    print(entry.text)
-    return exitcodes.OK
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newsarchive",
@@ -232,26 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
     _crawl_options(p)
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("ls", help="list the captures of an archive")
-    p.add_argument("archive")
-    p.add_argument("--json", action="store_true", help="one JSON object per line")
-    p.set_defaults(func=cmd_ls)
-
-    p = sub.add_parser("text", help="print the archived text of a capture")
-    p.add_argument("archive")
-    p.add_argument("url")
-    p.add_argument("--date", help="capture date prefix, e.g. 2026-11-23 or 20261123T1015 (default: latest)")
-    p.set_defaults(func=cmd_text)
-    _add_replay_commands(sub)
+    commands.add_commands(sub)
     return parser
-
-
-def _add_replay_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    try:
-        from crawler import commands as replay_cli
-    except ImportError:  # pragma: no cover - replay commands not installed
-        return
-    replay_cli.add_commands(sub)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -265,9 +202,9 @@ def main(argv: list[str] | None = None) -> int:
         args.port = DEFAULT_PORT
     try:
         return int(args.func(args))
-    except UsageError as exc:
+    except (CrawlerError, ArchiveError) as exc:  # the code comes from the one table
         print(f"newsarchive: {exc}", file=sys.stderr)
-        return exitcodes.USAGE
+        return exitcodes.for_error(exc)
     except KeyboardInterrupt:
         return exitcodes.INTERRUPTED
     except BrokenPipeError:  # `newsarchive ls DIR | head`: the reader has gone, nothing to report

@@ -27,12 +27,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from archive.urls import canonical_url
+from crawler.errors import SourcesError
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-
-
-class SourcesError(Exception):
-    """The sources file cannot be used; the message names the site and the field."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,17 +17,11 @@ import redis
 from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.retry import Retry
 
+from crawler.errors import DistributedError, RedisUnavailable
+
 SCHEMES = ("redis", "rediss", "unix")
 CONNECT_TIMEOUT = 5.0  # seconds: an unreachable server is reported promptly (exit 69)
 SOCKET_TIMEOUT = 30.0  # seconds: one command; a blocked server is an error, not a hang
-
-
-class DistributedError(Exception):
-    """Distributed mode cannot run with this configuration (exit 78: CONFIG)."""
-
-
-class RedisUnavailable(DistributedError):
-    """Redis cannot be reached or refused the credentials (exit 69: UNAVAILABLE)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
-from scrapy.exceptions import IgnoreRequest, StopDownload
+from scrapy.exceptions import StopDownload
 from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 
@@ -25,6 +25,7 @@ from archive.http import ResponseHead, header_pairs
 from archive.records import warc_date
 from crawler import meta
 from crawler.downloader.handlers import WireFacts
+from crawler.errors import NotDecodable, Truncated
 from crawler.extensions.archiver import Archiver
 
 if TYPE_CHECKING:
@@ -42,14 +43,6 @@ class CaptureInfo:
     plan: CapturePlan
     fields: list[tuple[str, str]]
     decoded_ok: bool
-
-
-class NotDecodable(IgnoreRequest):
-    """The body could not be content-decoded (bomb, corrupt data); it was archived raw."""
-
-
-class Truncated(IgnoreRequest):
-    """The body was cut at the size limit; it was archived as received, marked truncated."""
 
 
 _HTML_TYPES = (b"text/html", b"application/xhtml+xml")

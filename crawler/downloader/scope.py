@@ -12,12 +12,11 @@ import functools
 import ipaddress
 import logging
 import socket
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from scrapy.exceptions import IgnoreRequest
-
 from crawler import meta
+from crawler.errors import OutOfScope
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -26,10 +25,6 @@ if TYPE_CHECKING:
     from crawler.sources import Site
 
 logger = logging.getLogger(__name__)
-
-
-class OutOfScope(IgnoreRequest):
-    """A request left its site's scope; it is skipped, not an error of the site."""
 
 
 @functools.lru_cache(maxsize=10_000)
@@ -86,8 +81,3 @@ class ScopeMiddleware:
             stats.inc_value(f"newsarchive/site/{name}/skipped/{reason}")
         logger.info("skipped %s: %s", request.url, message)
         raise OutOfScope(f"out of scope ({reason}): {message}")
-
-
-def on_scope(spider: Any, failure: Any) -> bool:
-    """True when the failure is a scope skip (already counted), for the spider's errback."""
-    return bool(failure.check(OutOfScope))

@@ -27,6 +27,7 @@ from archive.layout import ArchiveLayout
 from archive.records import CONFORMS_TO, RecordFactory, WarcRecord
 from archive.state import NO_TEXT, SqliteStateStore, StateError, StateStore, StateUnavailable, UrlState
 from archive.writer import RecordLocation, WarcFileWriter
+from crawler.errors import ArchiveWriteError
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -46,10 +47,6 @@ def sqlite_state_for(layout: ArchiveLayout) -> StateStore:
 def sqlite_state(settings: Any, layout: ArchiveLayout) -> StateStore:
     """Default ``NEWSARCHIVE_STATE_STORE``: the embedded SQLite file inside the archive."""
     return sqlite_state_for(layout)
-
-
-class ArchiveWriteError(Exception):
-    """A WARC write failed; the crawl is being stopped."""
 
 
 class Archiver:

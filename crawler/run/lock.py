@@ -13,9 +13,9 @@ import os
 import time
 from pathlib import Path
 
+from crawler.errors import LockHeld
 
-class LockHeld(Exception):
-    """Another process holds the archive lock."""
+__all__ = ["ArchiveLock", "LockHeld"]
 
 
 class ArchiveLock:

@@ -27,8 +27,9 @@ from w3lib.encoding import http_content_type_encoding
 
 from archive.urls import canonical_url
 from crawler import meta
-from crawler.downloader.capture import CaptureInfo, Truncated
-from crawler.downloader.scope import OutOfScope, is_private_host, site_is_private
+from crawler.downloader.capture import CaptureInfo
+from crawler.downloader.scope import is_private_host, site_is_private
+from crawler.errors import OutOfScope, Truncated
 from crawler.extensions.archiver import Archiver
 from crawler.extensions.workers import PageWorkers
 from crawler.items import ArticlePage
