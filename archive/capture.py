@@ -19,7 +19,7 @@ digest of the stored payload the revisit points at, so it stays true to bytes on
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from archive.digests import sha1_digest
 from archive.http import Header, ResponseHead, request_header_block, response_header_block
@@ -59,7 +59,9 @@ class CapturePlan:
     state: UrlState
     changed: bool  # a new full response (new or changed content)
     content_digest: str | None = None
-    extra: dict[str, object] = field(default_factory=dict)
+    # The metadata record waits for the page's text (set by the archiver: a whole, decodable,
+    # new or changed article page); the text pipeline then writes it with the text records.
+    awaits_text: bool = False
 
     @property
     def record_id(self) -> str:

@@ -206,6 +206,38 @@ class RecordFactory:
         return _finish(WarcRecord("metadata", headers, (block,), "application/json"))
 
 
+def crawl_warcinfo(
+    *,
+    software: str,
+    run_id: str,
+    hostname: str,
+    robots_obeyed: bool,
+    user_agent: str,
+    python: str,
+    operator: str | None = None,
+) -> list[tuple[str, str]]:
+    """The ``warcinfo`` fields of a crawl's files (WARC 1.1 §6.1 and Annex B), in their order."""
+    fields = [
+        ("software", software),
+        ("format", "WARC File Format 1.1"),
+        ("conformsTo", CONFORMS_TO),
+        ("isPartOf", run_id),
+        ("hostname", hostname),
+        ("robots", "classic" if robots_obeyed else "ignore"),
+        ("http-header-user-agent", user_agent),
+        (
+            "description",
+            "HTTP exchanges rebuilt from Scrapy: bodies as received (content-encoded, de-chunked); "
+            "status line with the server's reason phrase; header case is Twisted's canonical form; "
+            "Transfer-Encoding renamed X-Crawler-Transfer-Encoding; Content-Length fixed to the stored body.",
+        ),
+        ("python", python),
+    ]
+    if operator:
+        fields.insert(4, ("operator", operator))
+    return fields
+
+
 def warc_fields(fields: Iterable[tuple[str, str]]) -> bytes:
     """``application/warc-fields`` block: one ``name: value`` line each (WARC 1.1 §4)."""
     lines = []

@@ -32,8 +32,8 @@ class TextPipeline:
         if not isinstance(item, ArticlePage):
             return item
         assert self._archiver is not None
-        fields = list(item.capture.fields)
+        fields = item.capture.fields
         if item.error:
-            fields.append(("text-extraction-error", item.error))
-        self._archiver.archive_text(item.capture.plan.state, fields, item.result, site=item.site)
+            fields = (*fields, ("text-extraction-error", item.error))
+        self._archiver.archive_text(item.capture.state, fields, item.result, site=item.site)
         return item

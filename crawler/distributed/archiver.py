@@ -78,7 +78,7 @@ class DistributedArchiver(Archiver):
             "already archived" if verdict == "archived" else "being archived by another worker",
         )
         if previous is None or verdict == "busy":
-            plan.extra["awaits_text"] = False
+            plan.awaits_text = False
             return plan
         same_content = plan.content_digest is not None and plan.content_digest == previous.content_digest
         needs_text = bool(
@@ -91,7 +91,7 @@ class DistributedArchiver(Archiver):
         )
         plan.state = previous
         plan.changed = False
-        plan.extra["awaits_text"] = needs_text
+        plan.awaits_text = needs_text
         if needs_text:
             self.stats.inc_value("newsarchive/distributed/text_completed")
         return plan

@@ -23,6 +23,7 @@ from archive.capture import CapturePlan, Exchange
 from archive.encoding import DecodedTooLarge, DecodeError, decode_body
 from archive.http import ResponseHead, header_pairs
 from archive.records import warc_date
+from archive.state import UrlState
 from crawler import meta
 from crawler.downloader.handlers import WireFacts
 from crawler.errors import NotDecodable, Truncated
@@ -38,11 +39,20 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class CaptureInfo:
-    """What the spider and pipelines need to know about the archived exchange."""
+    """What is read later of an archived exchange: by the spider (does the page await its text?)
+    and by the text pipeline (the state and crawl-time facts its text records complete).
 
-    plan: CapturePlan
-    fields: list[tuple[str, str]]
-    decoded_ok: bool
+    Only these few values, never the capture plan with its bodies: it rides in ``request.meta``
+    until the page's text is written.
+    """
+
+    state: UrlState  # the URL's state after this capture (response record id and date)
+    fields: tuple[tuple[str, str], ...]  # crawl-time facts for the capture's metadata record
+    awaits_text: bool  # the metadata record waits for the text (new or changed article page)
+
+    @classmethod
+    def of(cls, plan: CapturePlan) -> CaptureInfo:
+        return cls(state=plan.state, fields=tuple(plan.metadata_fields), awaits_text=plan.awaits_text)
 
 
 _HTML_TYPES = (b"text/html", b"application/xhtml+xml")
@@ -166,9 +176,7 @@ class CaptureMiddleware:
         # Text is extracted from HTML only: an image or PDF at an article URL is archived, not parsed.
         is_article = is_article and response.status == 200 and _looks_like_html(head, decoded)
         plan = self._archiver.archive_exchange(exchange, site=site, is_article=is_article)
-        request.meta[meta.CAPTURE] = CaptureInfo(
-            plan=plan, fields=plan.metadata_fields, decoded_ok=decoded is not None
-        )
+        request.meta[meta.CAPTURE] = CaptureInfo.of(plan)
         if truncated:
             raise Truncated(f"body truncated ({truncated}): archived as received, no text extracted")
         if decoded is None:

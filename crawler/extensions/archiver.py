@@ -12,9 +12,9 @@ import logging
 import platform
 import socket
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,8 +24,10 @@ from scrapy.utils.misc import load_object
 
 from archive.capture import CapturePlan, Exchange, plan_capture
 from archive.layout import ArchiveLayout
-from archive.records import CONFORMS_TO, RecordFactory, WarcRecord
+from archive.records import RecordFactory, WarcRecord, crawl_warcinfo
 from archive.state import NO_TEXT, SqliteStateStore, StateError, StateStore, StateUnavailable, UrlState
+from archive.textjob import TextResult
+from archive.textrecords import article_records
 from archive.writer import RecordLocation, WarcFileWriter
 from crawler.errors import ArchiveWriteError
 
@@ -33,7 +35,6 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
-    from archive.textjob import TextResult
 
 logger = logging.getLogger(__name__)
 
@@ -183,7 +184,7 @@ class Archiver:
         awaits_text = (
             is_article and plan.changed and exchange.truncated is None and exchange.decoded is not None
         )
-        plan.extra["awaits_text"] = awaits_text
+        plan.awaits_text = awaits_text
         if not awaits_text:
             records.append(
                 self.factory.crawl_metadata(exchange.url, exchange.date, plan.record_id, plan.metadata_fields)
@@ -200,53 +201,23 @@ class Archiver:
         return plan
 
     def archive_text(
-        self, plan_state: UrlState, fields: list[tuple[str, str]], result: TextResult | None, *, site: str
+        self, plan_state: UrlState, fields: Sequence[tuple[str, str]], result: TextResult | None, *, site: str
     ) -> str | None:
         """Write the text records of an article and the capture metadata that points at them."""
-        from archive.language import languages_header
-        from archive.text import extractor_info
-
         assert self.capture is not None and self.text is not None
-        url, date, response_id = plan_state.url, str(plan_state.record_date), str(plan_state.record_id)
-        conversion_id = None
-        if result is not None:
-            langs = languages_header(list(result.languages))
-            conversion = self.factory.conversion(
-                url, date, result.article.text, refers_to=response_id, languages=langs
-            )
-            conversion_id = conversion.record_id
-            from archive.language import detector_info
-
-            meta = {
-                **result.article.as_metadata(),
-                "languages": [
-                    {"code": s.code, "detector_code": s.detector_code, "probability": round(s.probability, 4)}
-                    for s in result.languages
-                ],
-                "extractor": extractor_info(),
-                "language_detector": detector_info(),
-                "refers_to_response": response_id,
-                "site": site,
-            }
-            json_record = self.factory.json_metadata(
-                url, date, meta, refers_to=conversion_id, languages=langs
-            )
-            self._write(self.text, [conversion, json_record])
-            fields = [*fields, ("languages", langs), ("conversion-record-id", conversion_id)]
-            main = result.languages[0].code if result.languages else "und"
-            self.languages[(site, main)] += 1
-            self.stats.inc_value(f"newsarchive/text/language/{main}")
+        built = article_records(self.factory, plan_state, fields, result, site=site)
+        if built.text:
+            self._write(self.text, list(built.text))
+        self._write(self.capture, [built.capture])
+        if built.language is not None:
+            self.languages[(site, built.language)] += 1
+            self.stats.inc_value(f"newsarchive/text/language/{built.language}")
             self.stats.inc_value("newsarchive/text/records")
         else:
-            fields = [*fields, ("text-extraction", "no article text found")]
             self.stats.inc_value("newsarchive/text/empty")
-        self._write(self.capture, [self.factory.crawl_metadata(url, date, response_id, fields)])
-        published = plan_state.published
-        if result is not None:
-            published = published or _iso_date(result.article.date_published)
         # The text is done (or there is none to find): the page may be revisited from now on.
-        self._put(replace(plan_state, text_record_id=conversion_id or NO_TEXT, published=published))
-        return conversion_id
+        self._put(built.state)
+        return built.conversion_id
 
     def _write(self, writer: WarcFileWriter, records: list[WarcRecord]) -> list[RecordLocation]:
         try:
@@ -276,43 +247,24 @@ class Archiver:
             inc(f"newsarchive/site/{site}/{'changed' if previous_known else 'new'}")
 
 
-def _iso_date(value: str | None) -> str | None:
-    """A publication date as the recheck policy reads it (date-only values are taken as UTC midnight)."""
-    if not value:
-        return None
-    return value if "T" in value else f"{value}T00:00:00+00:00"
-
-
 def warcinfo_fields(settings: Any) -> list[tuple[str, str]]:
-    """warcinfo block (WARC 1.1 §6.1 and Annex B fields)."""
-    software = (
-        f"newsarchive/{settings.get('NEWSARCHIVE_VERSION', _pkg('newsarchive'))} "
-        f"(Scrapy/{_pkg('scrapy')}; trafilatura/{_pkg('trafilatura')}; langdetect/{_pkg('langdetect')})"
-    )
-    fields = [
-        ("software", software),
-        ("format", "WARC File Format 1.1"),
-        ("conformsTo", CONFORMS_TO),
-        ("isPartOf", settings.get("NEWSARCHIVE_RUN_ID") or "newsarchive"),
-        ("hostname", socket.gethostname()),
-        ("robots", "classic" if settings.getbool("ROBOTSTXT_OBEY") else "ignore"),
-        ("http-header-user-agent", settings.get("USER_AGENT")),
-        (
-            "description",
-            "HTTP exchanges rebuilt from Scrapy: bodies as received (content-encoded, de-chunked); "
-            "status line with the server's reason phrase; header case is Twisted's canonical form; "
-            "Transfer-Encoding renamed X-Crawler-Transfer-Encoding; Content-Length fixed to the stored body.",
+    """The warcinfo block of this crawl's files, from its settings (:func:`archive.records.warcinfo_fields`)."""
+    return crawl_warcinfo(
+        software=(
+            f"newsarchive/{settings.get('NEWSARCHIVE_VERSION', _pkg('newsarchive'))} "
+            f"(Scrapy/{_pkg('scrapy')}; trafilatura/{_pkg('trafilatura')}; langdetect/{_pkg('langdetect')})"
         ),
-        ("python", platform.python_version()),
-    ]
-    operator = settings.get("NEWSARCHIVE_WARC_OPERATOR")
-    if operator:
-        fields.insert(4, ("operator", operator))
-    return fields
+        run_id=settings.get("NEWSARCHIVE_RUN_ID") or "newsarchive",
+        hostname=socket.gethostname(),
+        robots_obeyed=settings.getbool("ROBOTSTXT_OBEY"),
+        user_agent=settings.get("USER_AGENT"),
+        operator=settings.get("NEWSARCHIVE_WARC_OPERATOR") or None,
+        python=platform.python_version(),
+    )
 
 
 def _pkg(name: str) -> str:
     try:
         return version(name)
-    except Exception:
+    except PackageNotFoundError:
         return "unknown"

@@ -235,7 +235,7 @@ class NewsSpider(Spider):
         site = self.sites[response.meta[meta.SITE]]
         depth = response.meta.get(meta.DEPTH, 0)
         capture: CaptureInfo | None = response.meta.get(meta.CAPTURE)
-        awaits_text = bool(capture is not None and capture.plan.extra.get("awaits_text"))
+        awaits_text = capture is not None and capture.awaits_text
         html = response.status == 200 and isinstance(response, TextResponse)
         analysis: PageAnalysis | None = None
         if awaits_text or (html and response.meta.get(meta.ARTICLE)):

@@ -74,19 +74,19 @@ def test_redelivered_article_is_not_archived_twice_and_its_missing_text_is_compl
     url = "http://127.0.0.1:9/ur/news/1"
     killed, _ = _archiver(tmp_path / "killed", redis_server, prefix)
     first = killed.archive_exchange(_exchange(url), site="s", is_article=True)
-    assert first.kind == "response" and first.extra["awaits_text"]
+    assert first.kind == "response" and first.awaits_text
     # ... the worker is killed here: response archived, text never written, lease not acknowledged.
     killed.close()
 
     other, counts = _archiver(tmp_path / "other", redis_server, prefix)
     again = other.archive_exchange(_exchange(url), site="s", is_article=True)
     assert again.state.record_id == first.record_id, "the text will refer to the first capture"
-    assert again.extra["awaits_text"] and not again.changed
+    assert again.awaits_text and not again.changed
     other.archive_text(again.state, [], None, site="s")
     text_done = replace(again.state, text_record_id="<urn:uuid:text>")
     other.state.put(text_done)
     third = other.archive_exchange(_exchange(url), site="s", is_article=True)
-    assert not third.extra["awaits_text"], "text present: nothing more to do"
+    assert not third.awaits_text, "text present: nothing more to do"
     other.archive_exchange(_exchange(url, status=503), site="s", is_article=True)
     other.close()
 
