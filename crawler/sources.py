@@ -82,6 +82,30 @@ _KNOWN = {
 _DEFAULTABLE = _KNOWN - {"name", *_LIST_OF_URLS}
 
 
+#: Setting that carries the sites loaded once by ``newsarchive crawl`` (a tuple of :class:`Site`) to
+#: the spider, the resolver and the rest of the run; empty under a bare ``scrapy crawl``.
+SITES_SETTING = "NEWSARCHIVE_SITES"
+
+
+def sites_from_settings(settings: Any, path: str | None = None) -> tuple[Site, ...]:
+    """The run's sites: those ``newsarchive crawl`` loaded once (:data:`SITES_SETTING`), else the
+    sources file ``path`` or ``NEWSARCHIVE_SOURCES`` (``scrapy crawl news -a sources=FILE``), read
+    with the settings' ``NEWSARCHIVE_MAX_PAGES`` / ``NEWSARCHIVE_MAX_DEPTH`` as defaults."""
+    loaded = settings.get(SITES_SETTING)
+    if loaded:
+        return tuple(loaded)
+    path = path or settings.get("NEWSARCHIVE_SOURCES")
+    if not path:
+        raise SourcesError("no sources file: pass -a sources=FILE or set NEWSARCHIVE_SOURCES")
+    return tuple(
+        load_sources(
+            Path(path),
+            default_max_pages=settings.getint("NEWSARCHIVE_MAX_PAGES"),
+            default_max_depth=settings.getint("NEWSARCHIVE_MAX_DEPTH"),
+        )
+    )
+
+
 def load_sources(path: Path, *, default_max_pages: int = 1000, default_max_depth: int = 3) -> list[Site]:
     try:
         raw = path.read_bytes()

@@ -11,7 +11,6 @@ a link from it to another name that resolves inwards does not.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -21,7 +20,8 @@ from twisted.internet.interfaces import IResolverSimple
 from zope.interface import implementer
 
 from crawler.downloader.scope import is_private_host
-from crawler.sources import SourcesError, load_sources
+from crawler.errors import SourcesError
+from crawler.sources import sites_from_settings
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -64,12 +64,9 @@ class ScopedResolver:
 
 def configured_hosts(settings: Any) -> set[str]:
     """Hosts named by the sources file's URLs: these may resolve to private addresses."""
-    path = settings.get("NEWSARCHIVE_SOURCES")
-    if not path:
-        return set()
     try:
-        sites = load_sources(Path(path))
-    except SourcesError:
+        sites = sites_from_settings(settings)
+    except SourcesError:  # no usable sources file (the spider reports it): no host is configured
         return set()
     urls = [url for site in sites for url in (*site.start_urls, *site.feeds, *site.sitemaps)]
     return {(urlsplit(url).hostname or "").lower() for url in urls}

@@ -17,7 +17,6 @@ import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -36,7 +35,7 @@ from crawler.items import ArticlePage
 from crawler.parse.feeds import Entry, parse_xml_document, robots_sitemaps
 from crawler.parse.links import PageLinks, canonical, read_links
 from crawler.parse.pagejob import PageAnalysis
-from crawler.sources import Site, load_sources
+from crawler.sources import Site, sites_from_settings
 
 logger = logging.getLogger(__name__)
 
@@ -68,14 +67,7 @@ class NewsSpider(Spider):
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        path = spider.sources_path or crawler.settings.get("NEWSARCHIVE_SOURCES")
-        if not path:
-            raise ValueError("no sources file: pass -a sources=FILE or set NEWSARCHIVE_SOURCES")
-        sites = load_sources(
-            Path(path),
-            default_max_pages=crawler.settings.getint("NEWSARCHIVE_MAX_PAGES"),
-            default_max_depth=crawler.settings.getint("NEWSARCHIVE_MAX_DEPTH"),
-        )
+        sites = sites_from_settings(crawler.settings, spider.sources_path)
         spider.sites = {s.name: s for s in sites}
         return spider
 
