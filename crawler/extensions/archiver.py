@@ -14,6 +14,7 @@ import socket
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -169,6 +170,23 @@ class Archiver:
         assert self._state is not None, "archiver not opened"
         return self._state
 
+    # --- what discovery may ask ----------------------------------------------------------------
+    def known_article(self, url: str, published: datetime | None = None) -> UrlState | None:
+        """The state of an article archived in full before (None: never), for the spider's
+        re-check decision and its conditional request.
+
+        The one way discovery reaches the crawl state: a publication date a feed or sitemap
+        gives (``published``) is recorded here when it differs. A state failure stops the crawl
+        (exit 69 or 74) and raises :class:`ArchiveWriteError`, as a failed write does.
+        """
+        known = self._get(url)
+        if known is None or not known.record_id:
+            return None
+        if published is not None and known.published != published.isoformat():
+            known = replace(known, published=published.isoformat())
+            self._put(known)
+        return known
+
     # --- capture -----------------------------------------------------------------------------
     def archive_exchange(self, exchange: Exchange, *, site: str, is_article: bool) -> CapturePlan:
         """Write request + response (or revisit) + crawl metadata for one fetch.
@@ -177,7 +195,7 @@ class Archiver:
         (:meth:`archive_text`); every other capture gets it now.
         """
         assert self.capture is not None
-        previous = self.state.get(exchange.url)
+        previous = self._get(exchange.url)
         plan = plan_capture(exchange, previous, self.factory, is_article=is_article)
         records = [plan.request, plan.main]
         # Text only for a whole, decodable, new or changed article page.
@@ -226,15 +244,25 @@ class Archiver:
             self._fatal(f"{type(exc).__name__}: {exc}")
             raise ArchiveWriteError(self.fatal_error or str(exc)) from exc
 
+    def _get(self, url: str) -> UrlState | None:
+        try:
+            return self.state.get(url)
+        except StateError as exc:
+            raise self._state_failed(exc) from exc
+
     def _put(self, state: UrlState) -> None:
         try:
             self.state.put(state)
-        except StateUnavailable as exc:
-            self._unavailable(str(exc))
-            raise ArchiveWriteError(str(exc)) from exc
         except StateError as exc:
-            self._fatal(str(exc))
-            raise ArchiveWriteError(self.fatal_error or str(exc)) from exc
+            raise self._state_failed(exc) from exc
+
+    def _state_failed(self, exc: StateError) -> ArchiveWriteError:
+        """Stop the crawl for a state failure: "unavailable" (69) for a service, else an I/O error (74)."""
+        if isinstance(exc, StateUnavailable):
+            self._unavailable(str(exc))
+            return ArchiveWriteError(str(exc))
+        self._fatal(str(exc))
+        return ArchiveWriteError(self.fatal_error or str(exc))
 
     def _count_capture(self, plan: CapturePlan, exchange: Exchange, site: str) -> None:
         inc = self.stats.inc_value

@@ -28,7 +28,7 @@ from archive.urls import canonical_url
 from crawler import meta
 from crawler.downloader.capture import CaptureInfo
 from crawler.downloader.scope import is_private_host, site_is_private
-from crawler.errors import OutOfScope, Truncated
+from crawler.errors import ArchiveWriteError, OutOfScope, Truncated
 from crawler.extensions.archiver import Archiver
 from crawler.extensions.workers import PageWorkers
 from crawler.items import ArticlePage
@@ -163,11 +163,11 @@ class NewsSpider(Spider):
             return None
         headers: dict[str, str] = {}
         if is_article:
-            known = self.archiver.state.get(url)
-            if known is not None and known.record_id:
-                if published is not None and known.published != published.isoformat():
-                    known.published = published.isoformat()
-                    self.archiver.state.put(known)
+            try:
+                known = self.archiver.known_article(url, published)
+            except ArchiveWriteError:  # the state failed: the archiver is stopping the crawl
+                return None
+            if known is not None:
                 if not self._due_for_recheck(site, known.published or known.first_seen):
                     counts[f"newsarchive/site/{site.name}/skipped/not_due"] += 1
                     return None
