@@ -103,7 +103,7 @@ class PageWorkers:
                 logger.error("a text worker died twice while extracting %s; recorded without text", url)
                 self.stats.inc_value("newsarchive/text/error/worker_died")
                 return _failed("worker process died")
-            except Exception as exc:
+            except Exception as exc:  # the job raised on a hostile page: that page has no text, the run goes on
                 logger.exception("text extraction of %s failed", url)
                 self.stats.inc_value(f"newsarchive/text/error/{type(exc).__name__}")
                 return _failed(f"{type(exc).__name__}: {exc}")
