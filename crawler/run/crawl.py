@@ -1,7 +1,12 @@
-"""One crawl cycle, as cron runs it: lock, repair, crawl, summarise, exit code.
+"""One crawl cycle, as cron runs it: pre-flight (sources, directory, lock, repair), crawl, outcome.
 
-Order matters: the lock comes first (a second run exits 75 at once), then the repair of
-files a killed run left open (before anything new is written), then the crawl.
+The imperative shell around :func:`crawler.run.outcome.decide`, which chooses the exit code,
+the outcome and the summary from plain values. Every pre-flight step raises an error of the
+tree (:mod:`crawler.errors`, :mod:`archive.errors`); :func:`run_crawl` catches them in one place.
+
+Order matters: the sources are read first and once (exit 78 before anything is created), then
+the directory is created, then the lock is taken (a second run exits 75 at once), then the
+repair of files a killed run left open (before anything new is written), then the crawl.
 """
 
 from __future__ import annotations
@@ -22,14 +27,16 @@ from scrapy.settings import Settings
 from scrapy.utils.misc import load_object
 from scrapy.utils.project import get_project_settings
 
+from archive.errors import ArchiveError, StateError
 from archive.layout import ArchiveLayout
-from archive.state import StateError
 from crawler import exitcodes
+from crawler.errors import ArchiveDirError, ConfigError, CrawlerError, LockHeld, RecoveryError
 from crawler.extensions.archiver import Archiver
-from crawler.run.lock import ArchiveLock, LockHeld
+from crawler.run.lock import ArchiveLock
+from crawler.run.outcome import CrawlFacts, Outcome, RunInfo, decide
 from crawler.run.recovery import recover_archive
-from crawler.run.summary import human_summary, site_summaries, write_summary
-from crawler.sources import SourcesError, load_sources
+from crawler.run.summary import human_summary, write_summary
+from crawler.sources import SITES_SETTING, Site, load_sources
 from crawler.spiders.news import NewsSpider
 
 logger = logging.getLogger(__name__)
@@ -60,19 +67,107 @@ def run_id_now() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{socket.gethostname().split('.')[0]}-{os.getpid()}"
 
 
-def fail(code: int, message: str) -> int:
-    print(f"newsarchive: {message}", file=sys.stderr)
-    return code
-
-
 def run_crawl(sources: Path, archive_dir: Path, options: CrawlOptions) -> int:
+    """One cron cycle; returns its exit code (see :func:`crawler.run.outcome.decide`)."""
     started = time.time()
     run_id = run_id_now()
-    try:
-        sites = load_sources(sources)
-    except SourcesError as exc:
-        return fail(exitcodes.CONFIG, str(exc))
     layout = ArchiveLayout(archive_dir)
+    log_file = Path(options.log_file) if options.log_file else layout.runs_dir / f"{run_id}.log"
+    lock = ArchiveLock(layout.lock_path)
+
+    def run_info() -> RunInfo:
+        return RunInfo(
+            run_id=run_id,
+            started=started,
+            ended=time.time(),
+            archive_dir=str(layout.root),
+            sources=str(sources),
+            log_file=str(log_file),
+            max_error_rate=options.max_error_rate,
+        )
+
+    try:
+        try:
+            ready = _preflight(sources, layout, options, run_id, log_file, lock)
+        except (CrawlerError, ArchiveError) as exc:  # the one place a run stops before its crawl
+            return _report(decide(exc, run_info()), layout, run_id, log_file, options)
+        crawl = _crawl(ready, sources, layout, options)
+        return _report(decide(None, run_info(), crawl), layout, run_id, log_file, options)
+    finally:
+        lock.release()
+
+
+@dataclass(frozen=True, slots=True)
+class _Ready:
+    """What the pre-flight hands to the crawl."""
+
+    settings: Settings
+    sites: tuple[Site, ...]
+    spider_cls: type[NewsSpider]
+    recovered: dict[str, object]
+
+
+def _preflight(
+    sources: Path,
+    layout: ArchiveLayout,
+    options: CrawlOptions,
+    run_id: str,
+    log_file: Path,
+    lock: ArchiveLock,
+) -> _Ready:
+    """Every step before the crawl, in order; each failure raises an error of the tree.
+
+    The sources come first (exit 78 before anything is created), then the directory (73), the
+    lock (75: a second run stops at once), distributed mode (69/78), then the state store and the
+    repair of files a killed run left open (74), before anything new is written.
+    """
+    settings = build_settings(sources, layout, options, run_id, log_file)
+    sites = _load_sites(sources, settings)
+    settings.set(SITES_SETTING, sites, priority="cmdline")
+    _prepare_dir(layout)
+    _acquire(lock, layout)
+    spider_cls: type[NewsSpider] = NewsSpider
+    if options.redis_url:
+        from crawler.distributed import enable_distributed
+
+        spider_cls = enable_distributed(settings, options.redis_url, sites)
+    if not options.redis_url and settings.getbool("NEWSARCHIVE_QUEUE_ON_DISK"):
+        shutil.rmtree(layout.queue_dir, ignore_errors=True)  # a killed run's queue: never resumed
+        settings.set("NEWSARCHIVE_QUEUE_DIR", str(layout.queue_dir / run_id), priority="cmdline")
+    state_factory = load_object(settings.get("NEWSARCHIVE_STATE_STORE"))
+    try:
+        state_factory(settings, layout).close()  # fail fast on a corrupt or locked state store
+        recovery = recover_archive(layout, sites, lambda: state_factory(settings, layout))
+    except StateError as exc:
+        # A plain StateError (74) even for an unreachable state service, as before.
+        raise StateError(
+            f"crawl state unusable: {exc} "
+            "(the WARC files are intact; move the state file aside to start afresh)"
+        ) from exc
+    except OSError as exc:
+        raise RecoveryError(f"cannot repair files left by a killed run: {exc}") from exc
+    return _Ready(settings, sites, spider_cls, recovery.as_dict())
+
+
+def _load_sites(sources: Path, settings: Settings) -> tuple[Site, ...]:
+    """The sources file, read once per run with the command line's defaults (``--max-pages``,
+    ``--max-depth``, else the settings' ``NEWSARCHIVE_MAX_PAGES`` / ``NEWSARCHIVE_MAX_DEPTH``)."""
+    defaults: dict[str, int] = {}
+    for name in ("NEWSARCHIVE_MAX_PAGES", "NEWSARCHIVE_MAX_DEPTH"):
+        try:
+            defaults[name] = settings.getint(name)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name} must be an integer, got {settings.get(name)!r}") from None
+    return tuple(
+        load_sources(
+            sources,
+            default_max_pages=defaults["NEWSARCHIVE_MAX_PAGES"],
+            default_max_depth=defaults["NEWSARCHIVE_MAX_DEPTH"],
+        )
+    )
+
+
+def _prepare_dir(layout: ArchiveLayout) -> None:
     try:
         layout.root.mkdir(parents=True, exist_ok=True)
         layout.create()
@@ -80,22 +175,18 @@ def run_crawl(sources: Path, archive_dir: Path, options: CrawlOptions) -> int:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
-        return fail(
-            exitcodes.CANT_CREATE, f"cannot write the archive directory {archive_dir}: {exc.strerror or exc}"
-        )
-    lock = ArchiveLock(layout.lock_path)
+        raise ArchiveDirError(
+            f"cannot write the archive directory {layout.root}: {exc.strerror or exc}"
+        ) from exc
+
+
+def _acquire(lock: ArchiveLock, layout: ArchiveLayout) -> None:
     try:
         lock.acquire()
     except LockHeld as exc:
-        return fail(exitcodes.LOCKED, f"another run is active: {exc}")
+        raise LockHeld(f"another run is active: {exc}") from exc
     except OSError as exc:
-        return fail(
-            exitcodes.CANT_CREATE, f"cannot create the lock {layout.lock_path}: {exc.strerror or exc}"
-        )
-    try:
-        return _locked_run(sources, sites, layout, options, run_id, started)
-    finally:
-        lock.release()
+        raise ArchiveDirError(f"cannot create the lock {layout.lock_path}: {exc.strerror or exc}") from exc
 
 
 def build_settings(
@@ -157,105 +248,47 @@ def _want(flag: bool | None) -> bool:
     return sys.stderr.isatty() if flag is None else flag
 
 
-def _locked_run(
-    sources: Path, sites: list[Any], layout: ArchiveLayout, options: CrawlOptions, run_id: str, started: float
-) -> int:
-    log_file = Path(options.log_file) if options.log_file else layout.runs_dir / f"{run_id}.log"
-    settings = build_settings(sources, layout, options, run_id, log_file)
-    spider_cls: type[NewsSpider] = NewsSpider
-    if options.redis_url:
-        from crawler.distributed import DistributedError, RedisUnavailable, enable_distributed
-
-        try:
-            spider_cls = enable_distributed(settings, options.redis_url, sites)
-        except RedisUnavailable as exc:
-            return fail(exitcodes.UNAVAILABLE, str(exc))
-        except DistributedError as exc:
-            return fail(exitcodes.CONFIG, str(exc))
-    on_disk = not options.redis_url and settings.getbool("NEWSARCHIVE_QUEUE_ON_DISK")
-    if on_disk:
-        shutil.rmtree(layout.queue_dir, ignore_errors=True)  # a killed run's queue: never resumed
-        settings.set("NEWSARCHIVE_QUEUE_DIR", str(layout.queue_dir / run_id), priority="cmdline")
-    state_factory = load_object(settings.get("NEWSARCHIVE_STATE_STORE"))
-    try:
-        state_factory(settings, layout).close()  # fail fast on a corrupt or locked state store
-        recovery = recover_archive(layout, sites, lambda: state_factory(settings, layout))
-    except StateError as exc:
-        return fail(
-            exitcodes.IO_ERROR,
-            f"crawl state unusable: {exc} (the WARC files are intact; move the state file aside to start afresh)",
-        )
-    except OSError as exc:
-        return fail(exitcodes.IO_ERROR, f"cannot repair files left by a killed run: {exc}")
-    process = CrawlerProcess(settings)
-    crawler = process.create_crawler(spider_cls)
+def _crawl(ready: _Ready, sources: Path, layout: ArchiveLayout, options: CrawlOptions) -> CrawlFacts:
+    """The Scrapy crawl, then its facts: stats, the archiver's errors, the files it wrote."""
+    process = CrawlerProcess(ready.settings)
+    crawler = process.create_crawler(ready.spider_cls)
     process.crawl(crawler, sources=str(sources))
     process.start()
     shutil.rmtree(layout.queue_dir, ignore_errors=True)
     stats = crawler.stats.get_stats() if crawler.stats else {}
     archiver = crawler.get_extension(Archiver) if crawler.extensions else None
-    finish_reason = str(stats.get("finish_reason", ""))
-    summaries = site_summaries(stats, [s.name for s in sites], dict(archiver.languages) if archiver else {})
-    failing = [
-        s
-        for s in summaries.values()
-        if (s.fetched == 0 and s.error_count) or s.error_rate > options.max_error_rate
-    ]
-    if process.bootstrap_failed or archiver is None:
-        code, outcome = exitcodes.SOFTWARE, "failed to start"
-    elif finish_reason in ("redis_unavailable", "state_unavailable") or archiver.unavailable_error:
-        # Checked first: once Redis is gone, later state writes fail too; the cause is Redis.
-        code, outcome = exitcodes.UNAVAILABLE, "stopped: Redis unreachable"
-        if archiver.unavailable_error:
-            outcome = f"stopped: {archiver.unavailable_error}"
-    elif archiver.fatal_error:
-        code, outcome = exitcodes.IO_ERROR, f"archive write failed: {archiver.fatal_error}"
-    elif finish_reason == "shutdown":
-        code, outcome = exitcodes.INTERRUPTED, "interrupted"
-    elif finish_reason and finish_reason != "finished":
-        code, outcome = exitcodes.INTERRUPTED, f"stopped: {finish_reason}"
-    elif failing:
-        code, outcome = (
-            exitcodes.SITE_ERRORS,
-            "finished with failing sites: " + ", ".join(s.name for s in failing),
-        )
-    else:
-        code, outcome = exitcodes.OK, "finished"
-    files = [str(p.relative_to(layout.root)) for p in (archiver.files_closed() if archiver else [])]
-    index_note = _update_indexes(layout) if files else "no new files"
-    summary = {
-        "run_id": run_id,
-        "start": datetime.fromtimestamp(started, UTC).isoformat(),
-        "end": datetime.now(UTC).isoformat(),
-        "duration_s": round(time.time() - started, 3),
-        "archive_dir": str(layout.root),
-        "sources": str(sources),
-        "exit_code": code,
-        "outcome": outcome,
-        "finish_reason": finish_reason,
-        "recovered": recovery.as_dict(),
-        "totals": {
-            "fetched": sum(s.fetched for s in summaries.values()),
-            "articles_archived": sum(s.new + s.changed for s in summaries.values()),
-            "revisits": sum(s.unchanged for s in summaries.values()),
-            "errors": sum(s.error_count for s in summaries.values()),
-            "records": {
-                k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("newsarchive/records/")
-            },
-        },
-        "sites": {name: s.as_dict() for name, s in summaries.items()},
-        "files_written": files,
-        "index": index_note,
-        "log_file": str(log_file),
-    }
+    files = tuple(str(p.relative_to(layout.root)) for p in (archiver.files_closed() if archiver else []))
+    distributed: dict[str, Any] | None = None
     if options.redis_url:
         from crawler.distributed import mask_url
 
-        summary["distributed"] = {
+        distributed = {
             "redis": mask_url(options.redis_url),
-            "crawl": settings.get("NEWSARCHIVE_DIST_CRAWL"),
-            **{k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("newsarchive/distributed/")},
+            "crawl": ready.settings.get("NEWSARCHIVE_DIST_CRAWL"),
         }
+    return CrawlFacts(
+        stats=stats,
+        site_names=tuple(s.name for s in ready.sites),
+        bootstrap_failed=bool(process.bootstrap_failed),
+        archiver_started=archiver is not None,
+        fatal_error=archiver.fatal_error if archiver else None,
+        unavailable_error=archiver.unavailable_error if archiver else None,
+        languages=dict(archiver.languages) if archiver else {},
+        files_written=files,
+        index_note=_update_indexes(layout) if files else "no new files",
+        recovered=ready.recovered,
+        distributed=distributed,
+    )
+
+
+def _report(
+    outcome: Outcome, layout: ArchiveLayout, run_id: str, log_file: Path, options: CrawlOptions
+) -> int:
+    """Write and print the outcome; return its exit code."""
+    summary = outcome.summary
+    if summary is None:  # stopped before the crawl: one line, no summary file
+        print(f"newsarchive: {outcome.text}", file=sys.stderr)
+        return outcome.code
     try:
         write_summary(layout.runs_dir / f"{run_id}.json", summary)
     except OSError as exc:
@@ -264,8 +297,8 @@ def _locked_run(
     logging.getLogger("newsarchive").info(text.splitlines()[0])
     if _want(options.print_summary):
         print(text)
-    elif code != exitcodes.OK:
+    elif outcome.code != exitcodes.OK:
         # Without a terminal (cron) only failures print, so cron mails only when something is wrong.
         print(text, file=sys.stderr)
         print(f"  log: {log_file}", file=sys.stderr)
-    return code
+    return outcome.code
