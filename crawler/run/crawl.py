@@ -139,8 +139,8 @@ def _preflight(
         state_factory(settings, layout).close()  # fail fast on a corrupt or locked state store
         recovery = recover_archive(layout, sites, lambda: state_factory(settings, layout))
     except StateError as exc:
-        # A plain StateError (74) even for an unreachable state service, as before.
-        raise StateError(
+        # The same kind again (an unreachable service stays StateUnavailable: 69), with the advice.
+        raise type(exc)(
             f"crawl state unusable: {exc} "
             "(the WARC files are intact; move the state file aside to start afresh)"
         ) from exc

@@ -503,3 +503,13 @@ def test_shell_reads_the_sources_with_the_command_lines_defaults(tmp_path: Path)
 
     assert loaded(crawl.CrawlOptions()) == [("a", 1000, 3), ("b", 5, 3)]
     assert loaded(crawl.CrawlOptions(max_pages=50, max_depth=1)) == [("a", 50, 1), ("b", 5, 1)]
+
+
+def test_the_outcome_module_is_pure() -> None:
+    """Importing the decision loads no Scrapy or Twisted (a fresh interpreter, so indirect imports count)."""
+    import subprocess
+    import sys
+
+    code = "import sys, crawler.run.outcome; print(sorted(m for m in ('scrapy', 'twisted') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
