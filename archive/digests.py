@@ -6,7 +6,7 @@ import base64
 import hashlib
 
 
-def sha1_digest(data: bytes) -> str:
+def sha1_digest(data: bytes | memoryview) -> str:
     return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
 
 
@@ -16,7 +16,7 @@ class StreamingDigest:
     def __init__(self) -> None:
         self._hash = hashlib.sha1()
 
-    def update(self, data: bytes) -> None:
+    def update(self, data: bytes | memoryview) -> None:
         self._hash.update(data)
 
     def value(self) -> str:

@@ -112,7 +112,9 @@ def _word_ngrams(chars: str, known: dict[str, Any]) -> tuple[str, ...]:
     return tuple(map(sys.intern, result))
 
 
-class FastDetector(Detector):  # type: ignore[misc]
+class FastDetector(Detector):  # type: ignore[misc]  # langdetect is untyped: Detector is Any
+    text: str  # set by Detector.__init__; declared because the untyped base declares nothing
+
     def append(self, text: str) -> None:
         text = self.URL_RE.sub(" ", text)
         text = self.MAIL_RE.sub(" ", text)

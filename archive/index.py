@@ -34,6 +34,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TextIO
 
 from cdxj_indexer.main import CDXJIndexer
 
@@ -233,7 +234,7 @@ def _merge_batch(sources: Iterable[Path], out: Path) -> None:
 
 
 @contextlib.contextmanager
-def _atomic_text(path: Path) -> Iterator[object]:
+def _atomic_text(path: Path) -> Iterator[TextIO]:
     """A text file that appears at ``path`` only once fully written."""
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     tmp = Path(tmp_name)
@@ -259,7 +260,7 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
-def _load_manifest(layout: ArchiveLayout) -> dict:
+def _load_manifest(layout: ArchiveLayout) -> dict[str, Any]:
     path = layout.index_dir / MANIFEST_NAME
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -270,7 +271,7 @@ def _load_manifest(layout: ArchiveLayout) -> dict:
     return data
 
 
-def _save_manifest(layout: ArchiveLayout, data: dict) -> None:
+def _save_manifest(layout: ArchiveLayout, data: dict[str, Any]) -> None:
     path = layout.index_dir / MANIFEST_NAME
     with _atomic_text(path) as fh:
         json.dump(data, fh, indent=1, sort_keys=True)

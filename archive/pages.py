@@ -154,7 +154,7 @@ def _captures_by_id(index: Path, wanted: set[str]) -> dict[str, tuple[str, str]]
 
 
 def _is_json(content_type: str | None) -> bool:
-    return bool(content_type) and content_type.split(";")[0].strip().lower() == "application/json"
+    return content_type is not None and content_type.split(";")[0].strip().lower() == "application/json"
 
 
 def _title_from_json(data: bytes) -> str:
@@ -162,6 +162,5 @@ def _title_from_json(data: bytes) -> str:
         value = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         return ""
-    if isinstance(value, dict) and isinstance(value.get("title"), str):
-        return value["title"].strip()
-    return ""
+    title = value.get("title") if isinstance(value, dict) else None
+    return title.strip() if isinstance(title, str) else ""

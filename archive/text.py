@@ -33,10 +33,12 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass
 from importlib.metadata import version
+from typing import TypedDict
 
 import trafilatura
 from charset_normalizer import from_bytes
 from lxml.html import HtmlElement
+from trafilatura.settings import Document
 
 from archive import boilerplate
 
@@ -47,7 +49,22 @@ MAX_BODY_BYTES = 20_000_000
 #: Fewer characters of text than this after cleaning is not an article.
 MIN_TEXT_CHARS = 50
 
-TRAFILATURA_OPTIONS: dict[str, object] = {
+
+class _TrafilaturaOptions(TypedDict):
+    """The keyword arguments of ``bare_extraction`` set here, typed so each is checked against it."""
+
+    with_metadata: bool
+    include_comments: bool
+    favor_precision: bool
+    fast: bool
+    include_tables: bool
+    include_images: bool
+    include_links: bool
+    include_formatting: bool
+    deduplicate: bool
+
+
+TRAFILATURA_OPTIONS: _TrafilaturaOptions = {
     "with_metadata": True,
     "include_comments": False,
     "favor_precision": True,
@@ -171,6 +188,8 @@ def _extract_tree(page: ParsedPage, url: str) -> ArticleText | None:
     if document is None:
         logger.debug("no article text in %s", url)
         return None
+    # as_dict is left False, so the result is a Document, never the dict form.
+    assert isinstance(document, Document)
     text = boilerplate.clean_text(document.text or "")
     if len(text) < MIN_TEXT_CHARS or not any(ch.isalpha() for ch in text):
         logger.debug("no article text in %s: %d characters left", url, len(text))
@@ -206,9 +225,9 @@ def decode_html(body: bytes, declared_charset: str | None = None) -> str:
     windows-1258 writes Vietnamese tone marks as combining characters; its result is NFC
     normalised so the text equals what the same page in UTF-8 gives.
     """
-    for bom, encoding in _BOMS:
+    for bom, bom_encoding in _BOMS:
         if body.startswith(bom):
-            return body.decode(encoding, errors="replace")
+            return body.decode(bom_encoding, errors="replace")
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import BinaryIO
 
 from archive.layout import CAPTURE_SUFFIX, OPEN_SUFFIX
 from archive.records import RecordFactory, WarcRecord, serialize, warc_date
@@ -69,7 +69,7 @@ class WarcFileWriter:
         self.factory = factory or RecordFactory()
         self.fsync = fsync
         self._serial = 0
-        self._file = None
+        self._file: BinaryIO | None = None  # unbuffered: a FileIO (a test may wrap it)
         self._path: Path | None = None
         self._size = 0
         self.records_written_here = 0
@@ -171,7 +171,7 @@ class WarcFileWriter:
         self._size = len(member)
 
 
-def _write_all(fh: Any, data: bytes) -> None:
+def _write_all(fh: BinaryIO, data: bytes) -> None:
     """Unbuffered write to the OS (a kill -9 then loses nothing that was written)."""
     view = memoryview(data)
     while view:

@@ -89,7 +89,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return serve(Path(args.archive), host=args.host, port=args.port)
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("ls", help="list the captures of an archive")
     p.add_argument("archive")
     p.add_argument("--json", action="store_true", help="one JSON object per line")

@@ -107,6 +107,7 @@ class _Handler(BaseHTTPRequestHandler):
     # delayed ACK would stall every response by ~40 ms.
     disable_nagle_algorithm = True
     server: _HTTPServer
+    raw_requestline: bytes  # set by BaseHTTPRequestHandler; typeshed does not declare it
 
     def do_GET(self) -> None:
         self._respond(head=False)

@@ -20,13 +20,8 @@ from typing import TYPE_CHECKING
 
 import redis
 
-from crawler.distributed.connection import (
-    DistributedError,
-    RedisUnavailable,
-    check_server,
-    mask_url,
-    parse_redis_url,
-)
+from crawler.distributed.connection import check_server, mask_url, parse_redis_url
+from crawler.errors import DistributedError, RedisUnavailable
 
 if TYPE_CHECKING:
     from scrapy.settings import Settings

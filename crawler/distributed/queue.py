@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 LEASE_META = meta.LEASE
 
 
-class LeasedPriorityQueue(PriorityQueue):
+class LeasedPriorityQueue(PriorityQueue):  # type: ignore[misc]  # scrapy-redis is untyped
     """Same ordering as scrapy-redis's PriorityQueue (score = -priority); leased pops."""
 
     def __init__(

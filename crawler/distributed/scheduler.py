@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class CycleDupeFilter(RFPDupeFilter):
+class CycleDupeFilter(RFPDupeFilter):  # type: ignore[misc]  # scrapy-redis is untyped
     """scrapy-redis's fingerprints; one set per cycle, added by the queue's push script."""
 
     def request_seen(self, request: Request) -> bool:
@@ -52,7 +52,7 @@ class CycleDupeFilter(RFPDupeFilter):
         logger.warning("not clearing the shared duplicate filter %s: other workers use it", self.key)
 
 
-class LeasedScheduler(Scheduler):
+class LeasedScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is untyped
     def __init__(self, coordinator: CycleCoordinator, serializer: Any, *, debug: bool = False) -> None:
         super().__init__(
             coordinator.client,

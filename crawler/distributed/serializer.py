@@ -86,6 +86,6 @@ def loads(data: bytes | str) -> dict[str, Any]:
     obj = json.loads(data)
     if not isinstance(obj, dict) or not isinstance(obj.get("url"), str):
         raise ValueError("not a serialized request")
-    decoded = _decode(obj)
+    decoded: dict[str, Any] = _decode(obj)  # a dict, as obj is
     decoded["headers"] = {k.encode("latin-1"): v for k, v in decoded.get("headers", {}).items()}
     return decoded

@@ -16,7 +16,8 @@ from typing import Any
 
 from scrapy.settings import Settings
 
-from crawler.distributed.connection import DistributedError, RedisTarget
+from crawler.distributed.connection import RedisTarget
+from crawler.errors import DistributedError
 from crawler.sources import Site
 
 logger = logging.getLogger(__name__)

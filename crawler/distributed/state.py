@@ -18,7 +18,8 @@ import redis
 
 from archive.layout import ArchiveLayout
 from archive.state import StateError, StateUnavailable, UrlState
-from crawler.distributed.connection import DistributedError, RedisTarget, client_for, parse_redis_url
+from crawler.distributed.connection import RedisTarget, client_for, parse_redis_url
+from crawler.errors import DistributedError
 
 _COLUMNS = {f.name for f in fields(UrlState)}
 

@@ -146,7 +146,12 @@ class CaptureMiddleware:
         decode_error: str | None = None
         if truncated is None:  # a cut body is neither compared nor extracted: no need to decode it
             try:
-                decoded = decode_body(body, encodings, self.max_decoded_size) if encodings else response.body
+                # Not cut, so body is response.body itself (bytes, never a view).
+                decoded = (
+                    decode_body(response.body, encodings, self.max_decoded_size)
+                    if encodings
+                    else response.body
+                )
             except DecodedTooLarge as exc:
                 decode_error = f"too large: {exc}"
                 stats.inc_value("newsarchive/decode/too_large")

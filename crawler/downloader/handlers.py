@@ -15,15 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from scrapy.core.downloader.handlers.http11 import (
-    HTTP11DownloadHandler,
-    ResponseDataLossError,
-    _ScrapyAgent,
-    get_dataloss_msg,
-    logger,
-    maybe_deferred_to_future,
-    wrap_twisted_exceptions,
-)
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler, _ScrapyAgent, logger
+from scrapy.exceptions import ResponseDataLossError
+from scrapy.utils._download_handlers import get_dataloss_msg, wrap_twisted_exceptions
+from scrapy.utils.defer import maybe_deferred_to_future
 
 from crawler import meta
 
