@@ -10,19 +10,28 @@ truth; this module reads the repaired files and makes the rest agree with them:
    archived, so the next run sends a conditional request instead of archiving it twice);
 3. each article response without a conversion record gets its text extracted from the stored
    payload now, with the metadata record the killed run did not write.
+
+Only the repaired files and the state are read. Whether a response has its text is known from
+the state (``text_record_id`` of the same ``record_id``) and, for the one thing the state can
+miss, from the repaired text files: the killed run may have written a conversion record and
+died before the state update that names it. That record is in the text file that was open at
+the kill (records go to the current file, and the state update follows before the next text
+write), so the closed text WARCs, however many runs wrote them, are never opened. Records are
+read one at a time and the texts to write are handed out one at a time, so memory holds one
+record, whatever the size of the files.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from archive.digests import sha1_digest
 from archive.encoding import DecodeError, decode_body
 from archive.layout import ArchiveLayout
-from archive.repair import ParsedRecord, RepairResult, repair_open_file
+from archive.repair import ParsedRecord, RepairResult, iter_records, repair_open_file
 from archive.state import NO_TEXT, StateStore, UrlState
 
 logger = logging.getLogger(__name__)
@@ -55,9 +64,9 @@ class PendingText:
     url: str
     date: str
     response_id: str
-    body: bytes
+    body: bytes  # content-decoded payload of the response
     charset: str | None
-    state: UrlState
+    state: UrlState  # as just stored: text_record_id None, pending
 
 
 def repair_files(layout: ArchiveLayout, report: RecoveryReport) -> list[RepairResult]:
@@ -74,57 +83,103 @@ def repair_files(layout: ArchiveLayout, report: RecoveryReport) -> list[RepairRe
     return results
 
 
+def conversion_ids(
+    results: Iterable[RepairResult], text_dir: Path, state: StateStore, report: RecoveryReport
+) -> dict[str, str]:
+    """Response id -> conversion id, for the conversion records of the repaired text files only.
+
+    These are the conversions the state may not know yet (every other one is in the state, see
+    the module docstring). The state learns each one it missed here, even when its response
+    is in a capture file that was closed before the kill; only ids are kept, never a text.
+    """
+    refs: dict[str, str] = {}
+    for path in _repaired_in(results, text_dir):
+        for record in iter_records(path):
+            if record.headers.get("warc-type") != "conversion":
+                continue
+            response_id = record.headers.get("warc-refers-to", "")
+            conversion_id = record.headers.get("warc-record-id", "")
+            refs[response_id] = conversion_id
+            previous = state.get(record.headers.get("warc-target-uri", ""))
+            if previous is not None and previous.record_id == response_id and previous.text_record_id is None:
+                state.put(replace(previous, text_record_id=conversion_id))
+                report.state_updated += 1
+    return refs
+
+
 def reconcile_state(
-    results: list[RepairResult],
+    results: Iterable[RepairResult],
     capture_dir: Path,
     state: StateStore,
     is_article: Callable[[str], bool],
     known_conversions: dict[str, str],
     report: RecoveryReport,
-) -> list[PendingText]:
-    """Teach the state what the repaired capture files hold; return articles still lacking text."""
-    pending: list[PendingText] = []
+) -> Iterator[PendingText]:
+    """Teach the state what the repaired capture files hold; yield each article still lacking text.
+
+    ``known_conversions`` comes from :func:`conversion_ids` (called first). A generator, so
+    that one record (or one decoded body) is in memory at a time: the caller writes each text
+    and its state before the next record is read. The state is updated as the generator runs,
+    so consume it to the end.
+    """
+    for path in _repaired_in(results, capture_dir):
+        for record in iter_records(path):
+            pending = _reconcile(record, path.name, state, is_article, known_conversions, report)
+            del record  # the decoded body (a copy) is all that lives on while the caller works
+            if pending is not None:
+                yield pending
+                del pending  # not alive while the next record is read
+
+
+def _reconcile(
+    record: ParsedRecord,
+    filename: str,
+    state: StateStore,
+    is_article: Callable[[str], bool],
+    known_conversions: dict[str, str],
+    report: RecoveryReport,
+) -> PendingText | None:
+    """Store what one response record says (unless the state knows a newer capture); the text to
+    write for it, if it is an article whose conversion is neither in the state nor on disk."""
+    if record.headers.get("warc-type") != "response":
+        return None
+    item = _state_from_record(record, filename, is_article)
+    if item is None:
+        return None
+    new_state, body, charset = item
+    previous = state.get(new_state.url)
+    if previous is not None and (previous.record_date or "") > (new_state.record_date or ""):
+        return None
+    if previous is not None and previous.record_id == new_state.record_id:
+        # The killed run stored this capture; its entry says whether the text was written too
+        # (or another worker wrote it meanwhile, in distributed mode).
+        new_state = previous
+    elif previous is not None:
+        new_state = replace(
+            new_state,
+            first_seen=previous.first_seen or new_state.first_seen,
+            published=previous.published,
+        )
+    conversion = known_conversions.get(str(new_state.record_id), new_state.text_record_id)
+    if conversion is not None:
+        new_state = replace(new_state, text_record_id=conversion)
+    elif new_state.is_article and new_state.status != 200:
+        new_state = replace(new_state, text_record_id=NO_TEXT)
+    if new_state != previous:
+        state.put(new_state)
+        report.state_updated += 1
+    if not (new_state.is_article and new_state.status == 200 and conversion is None):
+        return None
+    return PendingText(
+        new_state.url, str(new_state.record_date), str(new_state.record_id), body, charset, new_state
+    )
+
+
+def _repaired_in(results: Iterable[RepairResult], directory: Path) -> Iterator[Path]:
+    """The finalised files (not the removed ones) of one directory, in repair order."""
     for result in results:
-        if result.removed or result.path.parent != capture_dir:
-            continue
-        for record in result.records:
-            if record.headers.get("warc-type") != "response":
-                continue
-            item = _state_from_record(record, result.path.name, is_article)
-            if item is None:
-                continue
-            new_state, body, charset = item
-            previous = state.get(new_state.url)
-            if previous is not None and (previous.record_date or "") > (new_state.record_date or ""):
-                continue
-            if previous is not None:
-                new_state = replace(
-                    new_state,
-                    first_seen=previous.first_seen or new_state.first_seen,
-                    published=previous.published,
-                )
-            conversion = known_conversions.get(str(new_state.record_id))
-            if conversion is None and previous is not None and previous.record_id == new_state.record_id:
-                conversion = previous.text_record_id  # written meanwhile by another worker (distributed mode)
-            if conversion is not None:
-                new_state = replace(new_state, text_record_id=conversion)
-            elif new_state.is_article and new_state.status != 200:
-                new_state = replace(new_state, text_record_id=NO_TEXT)
-            if previous is None or previous.record_id != new_state.record_id:
-                state.put(new_state)
-                report.state_updated += 1
-            if new_state.is_article and new_state.status == 200 and conversion is None:
-                pending.append(
-                    PendingText(
-                        new_state.url,
-                        str(new_state.record_date),
-                        str(new_state.record_id),
-                        body,
-                        charset,
-                        new_state,
-                    )
-                )
-    return pending
+        if not result.removed and result.path.parent == directory:
+            yield result.path
 
 
 def _state_from_record(
@@ -147,7 +202,7 @@ def _state_from_record(
         if name:
             fields.setdefault(name.strip().lower(), []).append(value.strip())
     try:
-        decoded = decode_body(
+        decoded: bytes | None = decode_body(
             body, [v.encode("latin-1") for v in fields.get("content-encoding", [])], MAX_DECODED
         )
     except DecodeError:
@@ -161,8 +216,8 @@ def _state_from_record(
         url=url,
         last_fetch=date,
         status=status,
-        etag=(fields.get("etag") or [None])[0],
-        last_modified=(fields.get("last-modified") or [None])[0],
+        etag=_first(fields, "etag"),
+        last_modified=_first(fields, "last-modified"),
         payload_digest=record.headers.get("warc-payload-digest"),
         content_digest=sha1_digest(decoded) if decoded is not None else None,
         record_id=record.headers.get("warc-record-id"),
@@ -176,15 +231,6 @@ def _state_from_record(
     return state, decoded if decoded is not None else b"", charset
 
 
-def conversion_ids(layout: ArchiveLayout, extra: list[RepairResult]) -> dict[str, str]:
-    """Response id -> conversion id, for every text record on disk (closed + repaired files)."""
-    from warcio.archiveiterator import ArchiveIterator
-
-    refs: dict[str, str] = {}
-    for path in layout.text_files():
-        with path.open("rb") as fh:
-            for record in ArchiveIterator(fh):
-                if record.rec_type == "conversion":
-                    h = record.rec_headers
-                    refs[h.get_header("WARC-Refers-To") or ""] = h.get_header("WARC-Record-ID") or ""
-    return refs
+def _first(fields: dict[str, list[str]], name: str) -> str | None:
+    values = fields.get(name)
+    return values[0] if values else None

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import tracemalloc
 import zlib
 from pathlib import Path
 
 import pytest
 
 import archive.repair
-from archive.repair import iter_members, parse_record, repair_open_file
+from archive.repair import iter_members, iter_records, parse_record, repair_open_file
 from archive.writer import WarcFileWriter
 from tests.helpers import fixed_factory, read_records, validate_warc_file, warcio_check
 
@@ -55,7 +56,7 @@ def test_a_cut_at_every_offset_of_the_last_record_keeps_exactly_the_records_befo
         assert result.path.read_bytes() == data[: last.offset], f"cut at {cut}"
         assert result.kept == len(expected)
         assert result.cut_bytes == cut - last.offset
-        assert [r.headers["warc-record-id"] for r in result.records] == expected
+        assert [r.headers["warc-record-id"] for r in iter_records(result.path)] == expected
         result.path.unlink()
     # The repaired file is a valid WARC file for the real tools, not only for repair itself.
     repaired = repair_open_file(as_open(work / original.name, data[: len(data) - 1])).path
@@ -72,7 +73,7 @@ def test_complete_open_file_is_renamed_unchanged(tmp_path: Path) -> None:
     assert result.cut_bytes == 0
     assert result.kept == 7
     assert original.read_bytes() == data
-    assert [r.offset for r in result.records] == [r.offset for r in read_records(original)]
+    assert [r.offset for r in iter_records(result.path)] == [r.offset for r in read_records(original)]
 
 
 def test_zero_filled_tail_after_a_crash_is_cut(tmp_path: Path) -> None:
@@ -192,3 +193,58 @@ def test_repair_reads_each_byte_a_bounded_number_of_times(
     result = repair_open_file(as_open(original, data[:-3]))
     assert result.kept == 300
     assert counting.fed <= 3 * len(data), f"fed {counting.fed / len(data):.0f}x the file size to zlib"
+
+
+def test_iter_records_gives_each_record_of_the_repaired_file_as_warcio_reads_it(tmp_path: Path) -> None:
+    original = closed_file(tmp_path / "src", groups=3)
+    data = original.read_bytes()
+    result = repair_open_file(as_open(tmp_path / original.name, data[:-7]))
+    expected = read_records(original)[:-1]
+    got = list(iter_records(result.path))
+    assert [(r.offset, r.length) for r in got] == [(r.offset, r.length) for r in expected]
+    assert [r.block for r in got] == [r.block for r in expected]
+    assert [r.headers["warc-record-id"] for r in got] == [r.record_id for r in expected]
+    assert [r.headers["warc-type"] for r in got] == [r.rec_type for r in expected]
+
+
+RECORD = 512 * 1024  # inflated size of each response of the memory tests
+MANY = 40  # all records together weigh 20 MB: ten times the bound below
+
+
+def torn_file_of_large_records(tmp_path: Path) -> Path:
+    """``MANY`` responses of ``RECORD`` bytes each (compressible, so the file is small), torn."""
+    body = (b"<p>The council met on Tuesday to discuss the bridge.</p>\n" * (RECORD // 56 + 1))[:RECORD]
+    original = closed_file(tmp_path / "src", groups=MANY, body=body)
+    data = original.read_bytes()
+    return as_open(tmp_path / original.name, data[:-3])
+
+
+def traced_peak(work) -> int:
+    tracemalloc.start()
+    try:
+        work()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_repair_holds_one_record_at_a_time_not_the_whole_file(tmp_path: Path) -> None:
+    """A torn 1 GB file must not cost 1 GB of memory: repair remembers where records end, no more."""
+    open_path = torn_file_of_large_records(tmp_path)
+    results = []
+    peak = traced_peak(lambda: results.append(repair_open_file(open_path)))
+    assert results[0].kept == 2 * MANY  # warcinfo + (MANY - 1) pairs + the request of the torn pair
+    assert peak < 4 * RECORD, f"peak {peak / RECORD:.1f} records of memory for {MANY} records"
+
+
+def test_reading_the_repaired_records_holds_one_at_a_time(tmp_path: Path) -> None:
+    path = repair_open_file(torn_file_of_large_records(tmp_path)).path
+    sizes: list[int] = []
+
+    def consume() -> None:
+        for record in iter_records(path):
+            sizes.append(len(record.block))
+
+    peak = traced_peak(consume)
+    assert sum(size >= RECORD for size in sizes) == MANY - 1
+    assert peak < 4 * RECORD, f"peak {peak / RECORD:.1f} records of memory for {MANY} records"
