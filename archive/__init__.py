@@ -51,8 +51,8 @@ if TYPE_CHECKING:  # the same names, seen by type checkers without loading anyth
         warc_date,
         warc_fields,
     )
-    from archive.recovery import RecoveryReport, conversion_ids, reconcile_state, repair_files
-    from archive.repair import iter_members, parse_record, repair_open_file
+    from archive.recovery import PendingText, RecoveryReport, conversion_ids, reconcile_state, repair_files
+    from archive.repair import iter_members, iter_records, parse_record, repair_open_file
     from archive.replay import (
         ReplayServer,
         config_path,
@@ -118,8 +118,14 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "warc_date",
         "warc_fields",
     ),
-    "archive.recovery": ("RecoveryReport", "conversion_ids", "reconcile_state", "repair_files"),
-    "archive.repair": ("iter_members", "parse_record", "repair_open_file"),
+    "archive.recovery": (
+        "PendingText",
+        "RecoveryReport",
+        "conversion_ids",
+        "reconcile_state",
+        "repair_files",
+    ),
+    "archive.repair": ("iter_members", "iter_records", "parse_record", "repair_open_file"),
     "archive.replay": (
         "ReplayServer",
         "config_path",
@@ -155,6 +161,7 @@ __all__ = [
     "Exchange",
     "FastDetector",
     "LanguageScore",
+    "PendingText",
     "RecordFactory",
     "RecordLocation",
     "RecoveryReport",
@@ -193,6 +200,7 @@ __all__ = [
     "iso_date",
     "iter_index",
     "iter_members",
+    "iter_records",
     "iter_text_entries",
     "languages_header",
     "list_captures",
