@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from archive.urls import canonical_url
-from crawler.errors import SourcesError
+from crawler.errors import SourcesError as SourcesError  # also importable from here, as before 0.2
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 

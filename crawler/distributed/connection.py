@@ -17,7 +17,10 @@ import redis
 from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.retry import Retry
 
-from crawler.errors import DistributedError, RedisUnavailable
+# Also importable from here, as before 0.2 (explicit re-exports).
+# Also importable from here, as before 0.2 (explicit re-exports).
+from crawler.errors import DistributedError as DistributedError
+from crawler.errors import RedisUnavailable as RedisUnavailable
 
 SCHEMES = ("redis", "rediss", "unix")
 CONNECT_TIMEOUT = 5.0  # seconds: an unreachable server is reported promptly (exit 69)

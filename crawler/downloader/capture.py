@@ -26,7 +26,11 @@ from archive.records import warc_date
 from archive.state import UrlState
 from crawler import meta
 from crawler.downloader.handlers import WireFacts
-from crawler.errors import NotDecodable, Truncated
+
+# Also importable from here, as before 0.2 (explicit re-exports).
+# Also importable from here, as before 0.2 (explicit re-exports).
+from crawler.errors import NotDecodable as NotDecodable
+from crawler.errors import Truncated as Truncated
 from crawler.extensions.archiver import Archiver
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from crawler import meta
-from crawler.errors import OutOfScope
+from crawler.errors import OutOfScope as OutOfScope  # also importable from here, as before 0.2
 
 if TYPE_CHECKING:
     from scrapy import Request

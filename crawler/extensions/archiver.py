@@ -107,16 +107,8 @@ class Archiver:
         self.layout.create()
         if self._state is None:
             self._state = self._state_factory(self.layout)
-        self.capture = WarcFileWriter(
-            self.layout.capture_dir, self.prefix, info=self.info, max_size=self.max_size, factory=self.factory
-        )
-        text_info = [*self.info, ("description", "Extracted main text of article pages (conversion records)")]
-        self.text = WarcFileWriter(
-            self.layout.text_dir,
-            f"{self.prefix}-TEXT",
-            info=text_info,
-            max_size=self.max_size,
-            factory=self.factory,
+        self.capture, self.text = open_writers(
+            self.layout, prefix=self.prefix, info=self.info, max_size=self.max_size, factory=self.factory
         )
 
     def spider_closed(self, spider: Any, reason: str) -> None:
@@ -273,6 +265,30 @@ class Archiver:
         elif plan.state.is_article and exchange.head.status == 200:
             previous_known = plan.state.first_seen != exchange.date
             inc(f"newsarchive/site/{site}/{'changed' if previous_known else 'new'}")
+
+
+#: What the warcinfo of a text file adds to the crawl's fields.
+TEXT_DESCRIPTION = ("description", "Extracted main text of article pages (conversion records)")
+
+
+def open_writers(
+    layout: ArchiveLayout,
+    *,
+    prefix: str,
+    info: Sequence[tuple[str, str]],
+    max_size: int,
+    factory: RecordFactory,
+) -> tuple[WarcFileWriter, WarcFileWriter]:
+    """The capture and the text stream of a crawl (``PREFIX-…`` and ``PREFIX-TEXT-…`` files).
+
+    Used by the archiver and by the start-of-run recovery, so the files recovery writes are
+    named and described like the crawl's. A file is opened on its first record.
+    """
+    capture = WarcFileWriter(layout.capture_dir, prefix, info=list(info), max_size=max_size, factory=factory)
+    text = WarcFileWriter(
+        layout.text_dir, f"{prefix}-TEXT", info=[*info, TEXT_DESCRIPTION], max_size=max_size, factory=factory
+    )
+    return capture, text
 
 
 def warcinfo_fields(settings: Any) -> list[tuple[str, str]]:

@@ -31,7 +31,7 @@ from archive.errors import ArchiveError, StateError
 from archive.layout import ArchiveLayout
 from crawler import exitcodes
 from crawler.errors import ArchiveDirError, ConfigError, CrawlerError, LockHeld, RecoveryError
-from crawler.extensions.archiver import Archiver
+from crawler.extensions.archiver import Archiver, warcinfo_fields
 from crawler.run.lock import ArchiveLock
 from crawler.run.outcome import CrawlFacts, Outcome, RunInfo, decide
 from crawler.run.recovery import recover_archive
@@ -137,7 +137,14 @@ def _preflight(
     state_factory = load_object(settings.get("NEWSARCHIVE_STATE_STORE"))
     try:
         state_factory(settings, layout).close()  # fail fast on a corrupt or locked state store
-        recovery = recover_archive(layout, sites, lambda: state_factory(settings, layout))
+        recovery = recover_archive(
+            layout,
+            sites,
+            lambda: state_factory(settings, layout),
+            info=warcinfo_fields(settings),
+            prefix=settings.get("NEWSARCHIVE_WARC_PREFIX"),
+            max_size=settings.getint("NEWSARCHIVE_WARC_MAX_SIZE"),
+        )
     except StateError as exc:
         # The same kind again (an unreachable service stays StateUnavailable: 69), with the advice.
         raise type(exc)(

@@ -21,15 +21,11 @@ from archive.state import StateStore
 from archive.textjob import quiet_extractor_logs, run_text_job
 from archive.textrecords import article_records
 from archive.writer import DEFAULT_MAX_SIZE, WarcFileWriter
-from crawler.extensions.archiver import sqlite_state_for
+from crawler.extensions.archiver import open_writers, sqlite_state_for
 from crawler.sources import Site
 
 logger = logging.getLogger(__name__)
 
-#: The archiver's file prefix (``NEWSARCHIVE_WARC_PREFIX``); the text stream adds ``-TEXT``.
-PREFIX = "NEWSARCHIVE"
-#: The field the archiver adds to the warcinfo of its text files.
-TEXT_DESCRIPTION = ("description", "Extracted main text of article pages (conversion records)")
 #: Said in the capture metadata of every text written here.
 RECOVERED_FIELD = (
     "recovered",
@@ -43,13 +39,17 @@ def recover_archive(
     open_state: Callable[[], StateStore] | None = None,
     *,
     info: Sequence[tuple[str, str]] = (),
+    prefix: str = "NEWSARCHIVE",
+    max_size: int = DEFAULT_MAX_SIZE,
     factory: RecordFactory | None = None,
 ) -> RecoveryReport:
     """Repair what a killed run left, update the state, write the texts it did not write.
 
-    ``info`` is the warcinfo of the files written here (the crawl's, from
-    :func:`crawler.extensions.archiver.warcinfo_fields`; none by default); ``factory`` makes
-    the record ids (tests inject fixed ones). Without ``.open`` files nothing is opened.
+    ``info``, ``prefix`` and ``max_size`` are the crawl's (its warcinfo fields from
+    :func:`crawler.extensions.archiver.warcinfo_fields`, ``NEWSARCHIVE_WARC_PREFIX``,
+    ``NEWSARCHIVE_WARC_MAX_SIZE``), so the files written here are named and described like the
+    crawl's; ``factory`` makes the record ids (tests inject fixed ones). Without ``.open`` files
+    nothing is opened.
     """
     report = RecoveryReport()
     if not layout.open_files():
@@ -63,16 +63,7 @@ def recover_archive(
 
     with contextlib.ExitStack() as cleanup:
         cleanup.callback(state.close)  # last: after the files, as the archiver closes
-        capture = WarcFileWriter(
-            layout.capture_dir, PREFIX, info=info, max_size=DEFAULT_MAX_SIZE, factory=factory
-        )
-        text = WarcFileWriter(
-            layout.text_dir,
-            f"{PREFIX}-TEXT",
-            info=[*info, TEXT_DESCRIPTION],
-            max_size=DEFAULT_MAX_SIZE,
-            factory=factory,
-        )
+        capture, text = open_writers(layout, prefix=prefix, info=info, max_size=max_size, factory=factory)
         # Files are opened on their first record, so a recovery without texts writes none.
         cleanup.callback(capture.close)
         cleanup.callback(text.close)

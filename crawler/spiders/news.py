@@ -157,8 +157,8 @@ class NewsSpider(Spider):
             self._refuse(site, url, reason, depth if reason == "cut/max_depth" else 0)
             return None
         is_article = site.is_article(url)
-        too_old = site.max_age_days is not None and published is not None
-        if too_old and self.now - published > timedelta(days=site.max_age_days):  # type: ignore[operator]
+        max_age = site.max_age_days
+        if max_age is not None and published is not None and self.now - published > timedelta(days=max_age):
             counts[f"newsarchive/site/{site.name}/skipped/too_old"] += 1
             return None
         headers: dict[str, str] = {}
@@ -244,7 +244,7 @@ class NewsSpider(Spider):
             yield ArticlePage(
                 url=response.url, site=site.name, capture=capture, result=analysis.text, error=analysis.error
             )
-        if not html:
+        if not (html and isinstance(response, TextResponse)):  # isinstance again: it narrows the type
             return
         links = analysis.links if analysis is not None else None
         if links is None:

@@ -19,10 +19,12 @@ from archive.state import NO_TEXT, UrlState
 from archive.textjob import run_text_job
 from archive.textrecords import article_records
 from archive.writer import DEFAULT_MAX_SIZE
-from crawler.extensions.archiver import Archiver, sqlite_state_for
-from crawler.run.recovery import PREFIX, RECOVERED_FIELD, TEXT_DESCRIPTION, recover_archive
+from crawler.extensions.archiver import TEXT_DESCRIPTION, Archiver, sqlite_state_for
+from crawler.run.recovery import RECOVERED_FIELD, recover_archive
 from crawler.sources import Site
 from tests.helpers import fixed_ids
+
+PREFIX = "NEWSARCHIVE"  # the default NEWSARCHIVE_WARC_PREFIX
 
 DATE = "2024-05-06T07:08:09.000000Z"
 SITE = Site(
