@@ -152,6 +152,13 @@ def test_kill_9_then_next_run_completes_the_archive_exactly_once(
     assert set(texts) == expected and all(n == 1 for n in texts.values()), "one text record per article"
     summary = json.loads(sorted(archive.glob("runs/*.json"))[-1].read_text())
     assert summary["recovered"]["files_repaired"] or summary["recovered"]["files_removed"]
+    # Every file, the ones the recovery wrote included, says which software and run wrote it.
+    for path in sorted(archive.glob("*/*.warc.gz")):
+        with path.open("rb") as fh:
+            first = next(iter(ArchiveIterator(fh)))
+            assert first.rec_type == "warcinfo", path
+            fields = first.content_stream().read().decode()
+        assert "software: newsarchive/" in fields and "isPartOf: " in fields, (path, fields)
 
 
 def test_bad_sources_file_exits_78_naming_site_and_field(tmp_path: Path) -> None:
