@@ -146,7 +146,7 @@ def parse_html(body: bytes, *, url: str, declared_charset: str | None = None) ->
     page (empty, oversized, binary, unparsable). Never raises."""
     try:
         return _parse(body, url, declared_charset)
-    except Exception:
+    except Exception:  # hostile bytes (lxml, codecs, charset detection): no page, never a crash
         logger.debug("parsing failed for %s", url, exc_info=True)
         return None
 
@@ -155,7 +155,7 @@ def extract_from_page(page: ParsedPage, *, url: str) -> ArticleText | None:
     """:func:`extract_article` on a page already parsed; it prunes ``page.tree`` in place."""
     try:
         return _extract_tree(page, url)
-    except Exception:
+    except Exception:  # a tree that breaks trafilatura or a boilerplate rule: no text, never a crash
         logger.debug("text extraction failed for %s", url, exc_info=True)
         return None
 

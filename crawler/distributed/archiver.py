@@ -69,7 +69,7 @@ class DistributedArchiver(Archiver):
 
     def _already_archived(self, exchange: Exchange, is_article: bool, verdict: str) -> CapturePlan:
         """A plan that writes nothing; text only when the first capture's text is missing."""
-        previous = self.state.get(exchange.url)
+        previous = self._get(exchange.url)
         plan = plan_capture(exchange, previous, self.factory, is_article=is_article)
         self.stats.inc_value("newsarchive/distributed/capture_skipped")
         logger.info(

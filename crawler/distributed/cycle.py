@@ -254,7 +254,7 @@ class CycleCoordinator:
         except redis.RedisError as exc:
             self.redis_failed(exc)
             return
-        except Exception:
+        except Exception:  # a LoopingCall stops at its first exception: the heartbeat must go on
             logger.exception("distributed heartbeat failed")
         self._wake_engine()
 

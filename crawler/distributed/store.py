@@ -317,9 +317,6 @@ class CycleStore:
     def queue_length(self, cycle_id: str) -> int:
         return int(self.client.zcard(self.key(cycle_id, "queue")))
 
-    def clear_dupefilter(self, cycle_id: str) -> None:
-        self.client.delete(self.key(cycle_id, "dupefilter"))
-
     # --- idempotent archiving ---------------------------------------------------------------
     def claim_archive(self, cycle_id: str, url: str, wid: str, *, ttl_ms: int) -> str:
         """'mine' when this worker is to archive ``url`` now; 'archived' or 'busy' otherwise."""
@@ -333,9 +330,6 @@ class CycleStore:
 
     def release_claim(self, cycle_id: str, url: str) -> None:
         self.client.delete(self.key(cycle_id, f"claim:{url}"))
-
-    def is_archived(self, cycle_id: str, url: str) -> bool:
-        return bool(self.client.sismember(self.key(cycle_id, "archived"), url))
 
     # --- shared page budget -----------------------------------------------------------------
     def add_budget(self, cycle_id: str, deltas: Mapping[str, int]) -> dict[str, int]:

@@ -35,7 +35,6 @@ class WireFacts:
     reason: str
     headers: tuple[tuple[bytes, bytes], ...]  # order kept; Content-Length/Transfer-Encoding are
     # consumed by Twisted's parser and never appear here
-    length_known: bool  # False: chunked or close-delimited on the wire
 
 
 class _WireAgent(_ScrapyAgent):
@@ -45,7 +44,6 @@ class _WireAgent(_ScrapyAgent):
             headers=tuple(
                 (name, value) for name, values in txresponse.headers.getAllRawHeaders() for value in values
             ),
-            length_known=isinstance(txresponse.length, int),
         )
         return super()._cb_bodyready(txresponse, request)
 
