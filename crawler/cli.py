@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from archive.errors import ArchiveError
 from crawler import commands, exitcodes
-from crawler.errors import CrawlerError, UsageError
+from crawler.errors import CrawlerError, ServiceUnavailable, UsageError
 
 if TYPE_CHECKING:
     from crawler.run.crawl import CrawlOptions
@@ -152,8 +152,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         server = DemoServer(args.host, args.port)
         server.start()
     except OSError as exc:
-        print(f"newsarchive: cannot start the demo site on {args.host}:{args.port}: {exc}", file=sys.stderr)
-        return exitcodes.UNAVAILABLE
+        raise ServiceUnavailable(f"cannot start the demo site on {args.host}:{args.port}: {exc}") from exc
     try:
         archive.mkdir(parents=True, exist_ok=True)
         sources = archive / "demo-sources.toml"

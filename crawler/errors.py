@@ -6,6 +6,8 @@
     │   ├── SourcesError              the sources file (the message names site and field)
     │   └── DistributedError          distributed mode cannot run with this configuration
     │       └── RedisUnavailable      Redis unreachable or refused the credentials          -> 69
+    ├── ServiceUnavailable            a service the run needs cannot be reached or started  -> 69
+    │   └── RedisUnavailable          (both: a DistributedError and a ServiceUnavailable)
     ├── ArchiveDirError               the archive directory cannot be created or written   -> 73
     ├── LockHeld                      another run holds the archive's lock                 -> 75
     ├── ArchiveWriteError             a WARC or state write failed during the run           -> 74
@@ -41,6 +43,7 @@ __all__ = [
     "ReadFailed",
     "RecoveryError",
     "RedisUnavailable",
+    "ServiceUnavailable",
     "SourcesError",
     "Truncated",
     "UsageError",
@@ -67,7 +70,11 @@ class DistributedError(ConfigError):
     """Distributed mode cannot run with this configuration (exit 78: CONFIG)."""
 
 
-class RedisUnavailable(DistributedError):
+class ServiceUnavailable(CrawlerError):
+    """A service the run needs (Redis, the demo site's port) cannot be reached or started (exit 69)."""
+
+
+class RedisUnavailable(DistributedError, ServiceUnavailable):
     """Redis cannot be reached or refused the credentials (exit 69: UNAVAILABLE)."""
 
 

@@ -48,7 +48,7 @@ def for_error(exc: BaseException) -> int:
 
     table: list[tuple[type[BaseException], int]] = [
         (errors.UsageError, USAGE),
-        (errors.RedisUnavailable, UNAVAILABLE),
+        (errors.ServiceUnavailable, UNAVAILABLE),
         (archive_errors.StateUnavailable, UNAVAILABLE),
         (errors.ConfigError, CONFIG),
         (errors.ArchiveDirError, CANT_CREATE),

@@ -373,6 +373,7 @@ ERROR_CODES: list[tuple[type[BaseException], int]] = [
     (errors.SourcesError, exitcodes.CONFIG),
     (errors.DistributedError, exitcodes.CONFIG),
     (errors.RedisUnavailable, exitcodes.UNAVAILABLE),
+    (errors.ServiceUnavailable, exitcodes.UNAVAILABLE),
     (errors.ArchiveDirError, exitcodes.CANT_CREATE),
     (errors.LockHeld, exitcodes.LOCKED),
     (errors.ArchiveWriteError, exitcodes.IO_ERROR),
@@ -513,3 +514,18 @@ def test_the_outcome_module_is_pure() -> None:
     code = "import sys, crawler.run.outcome; print(sorted(m for m in ('scrapy', 'twisted') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_demo_site_that_cannot_listen_exits_69(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    from crawler.cli import main
+
+    with socket.socket() as taken:  # the port is in use: the demo site cannot start
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code = main(["demo", "--archive", str(tmp_path / "a"), "--port", str(port), "--quiet"])
+    assert code == exitcodes.UNAVAILABLE == 69
+    assert f"newsarchive: cannot start the demo site on 127.0.0.1:{port}:" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists()
