@@ -63,6 +63,10 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.downloader.scope.ScopeMiddleware": 50,
     "crawler.downloader.capture.CaptureMiddleware": 950,
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    # Scrapy's, at its place, but with the Public Suffix List bundled in tldextract: Scrapy's
+    # downloads it from publicsuffix.org on a run's first cookie (crawler/downloader/cookies.py).
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+    "crawler.downloader.cookies.CookiesMiddleware": 700,
 }
 EXTENSIONS = {
     "crawler.extensions.archiver.Archiver": 100,
