@@ -15,15 +15,20 @@ site and the field, so a broken file is fixed in one look.
     language = "ur"                           # optional hint, never overrides detection
     feeds = ["https://example.org/ur/rss.xml"]
     sitemaps = ["https://example.org/news-sitemap.xml"]
+
+Sites may share a host (``example.org/ur/`` and ``example.org/en/``): every URL a crawl meets
+belongs to one of them, by the one rule of :func:`owner_of`, whichever site's page led to it.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 from urllib.parse import urlsplit
 
 from archive.urls import canonical_url
@@ -62,6 +67,157 @@ class Site:
     def in_domain(self, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()
         return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
+
+
+# --- which site owns a URL (shared/conventions.md) ------------------------------------------------
+
+
+def _netloc_key(scheme: str, host: str, port: int | None) -> str:
+    """Host (a leading ``www.`` dropped) and a non-default port: where a start URL's section lives."""
+    host = host.lower().removeprefix("www.")
+    if port is None or (scheme, port) in (("http", 80), ("https", 443)):
+        return host
+    return f"{host}:{port}"
+
+
+def _section_base(path: str) -> str:
+    """The path a start URL stands for, without its trailing slash ("" for the whole host).
+
+    ``/urdu`` and ``/ur/`` stand for their folder; a start page named like a file
+    (``/ur/index.html``) stands for the folder it is in."""
+    folder, _, last = (path or "/").rpartition("/")
+    return folder if "." in last else path.rstrip("/")
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A site whose domains contain a host, with its start URLs' sections on that host."""
+
+    site: Site
+    bases: tuple[tuple[str, str], ...]  # (path, path + "/"), longest first
+
+    def prefix(self, path: str) -> int:
+        """Length of the longest section containing ``path``; -1 when none does."""
+        for base, folder in self.bases:
+            if not base or path == base or path.startswith(folder):
+                return len(base)
+        return -1
+
+
+def _bases(sections: tuple[tuple[str, str], ...], key: str) -> tuple[tuple[str, str], ...]:
+    """A site's sections on the host ``key`` (see :func:`_netloc_key`), longest first."""
+    paths = sorted({base for k, base in sections if k == key}, key=len, reverse=True)
+    return tuple((base, base + "/") for base in paths)
+
+
+class Owners:
+    """Which site owns a URL, for one list of sites (the rule of :func:`owner_of`).
+
+    Built once per run: each site's sections (its start URLs as host and path prefixes) are
+    worked out here, and the sites whose domains contain a host are remembered per host, so a
+    link costs one ``urlsplit``, a dictionary look-up and the article regexes of the few sites
+    on its host.
+    """
+
+    HOSTS_REMEMBERED = 10_000  # (scheme, netloc) pairs whose candidate sites are kept (a cache: bounded)
+
+    def __init__(self, sites: Iterable[Site]) -> None:
+        self.sites = tuple(sites)
+        self._sections = tuple(
+            tuple(
+                (_netloc_key(p.scheme, p.hostname or "", p.port), _section_base(p.path))
+                for p in map(urlsplit, site.start_urls)
+            )
+            for site in self.sites
+        )
+        self._by_netloc: dict[tuple[str, str], tuple[_Candidate, ...]] = {}
+
+    def _candidates(self, scheme: str, netloc: str) -> tuple[_Candidate, ...]:
+        """The sites whose domains contain the host, in the file's order, with their sections there."""
+        parts = urlsplit(f"{scheme}://{netloc}/")
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        host = (parts.hostname or "").lower()
+        key = _netloc_key(scheme.lower(), host, port)
+        url = f"http://{host}/"
+        found = tuple(
+            _Candidate(site, _bases(sections, key))
+            for site, sections in zip(self.sites, self._sections, strict=True)
+            if site.in_domain(url)
+        )
+        if len(self._by_netloc) >= self.HOSTS_REMEMBERED:
+            self._by_netloc.clear()
+        self._by_netloc[(scheme, netloc)] = found
+        return found
+
+    @overload
+    def owner_of(self, url: str, finder: Site) -> Site: ...
+    @overload
+    def owner_of(self, url: str, finder: Site | None = None) -> Site | None: ...
+    def owner_of(self, url: str, finder: Site | None = None) -> Site | None:
+        """The site that owns ``url`` (see :func:`owner_of`); never None when a finder is given."""
+        parts = urlsplit(url)
+        candidates = self._by_netloc.get((parts.scheme, parts.netloc))
+        if candidates is None:
+            candidates = self._candidates(parts.scheme, parts.netloc)
+        if not candidates:
+            return finder
+        finder_name = finder.name if finder is not None else None
+        path = parts.path or "/"
+        if len(candidates) == 1:  # one site on the host, the common case: no tie to break
+            only = candidates[0]
+            if finder_name is None or finder_name == only.site.name:
+                return only.site
+            return only.site if only.site.is_article(url) or only.prefix(path) >= 0 else finder
+        best: Site | None = None
+        longest = -2
+        for candidate in candidates:  # 1. article_urls, the longest section among them
+            if candidate.site.is_article(url):
+                length = candidate.prefix(path)
+                if length > longest or (length == longest and candidate.site.name == finder_name):
+                    best, longest = candidate.site, length
+        if best is not None:
+            return best
+        for candidate in candidates:  # 2. the longest section
+            length = candidate.prefix(path)
+            if length >= 0 and (
+                length > longest or (length == longest and candidate.site.name == finder_name)
+            ):
+                best, longest = candidate.site, length
+        if best is not None:
+            return best
+        return finder or candidates[0].site  # 3. the finder; nobody found it: the first on the host
+
+
+@functools.lru_cache(maxsize=8)
+def _owners(sites: tuple[Site, ...]) -> Owners:
+    return Owners(sites)
+
+
+def owner_of(sites: Iterable[Site] | Owners, url: str, finder: Site | None = None) -> Site | None:
+    """The site that owns ``url``: whose rules judge it, whose budget it counts against, under
+    whose name it is archived. The one rule (``shared/conventions.md``), used by the spider,
+    the capture middleware and recovery:
+
+    1. among the sites whose ``allowed_domains`` contain the URL, the one whose ``article_urls``
+       match it; when several match, the one with the longest start URL section containing it;
+    2. otherwise the site whose domains and longest start URL section contain it;
+    3. otherwise the site that found the link (``finder``); a URL no site found (robots.txt
+       fetched by Scrapy, a page recovery reads back) goes to the first site listed whose domains
+       contain it; else None.
+
+    A start URL's section is its host (``www.`` or not, any scheme) and its path as a folder:
+    ``https://www.bbc.com/urdu`` contains ``/urdu`` and ``/urdu/articles/…``, not
+    ``/urdu-tv``; ``https://example.org/`` contains the whole host. Ties go to the finder when it
+    is among them, else to the site listed first. Sites without ``article_urls`` (or with only
+    feeds and sitemaps, which have no sections) take part through the rules they have.
+
+    ``sites``: the run's sites, or an :class:`Owners` built from them once (the spider's).
+    """
+    owners = sites if isinstance(sites, Owners) else _owners(tuple(sites))
+    return owners.owner_of(url, finder)
 
 
 # key -> (type check, description); the order here is the order documented in the README.
