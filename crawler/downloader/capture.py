@@ -32,6 +32,7 @@ from crawler.downloader.handlers import WireFacts
 from crawler.errors import NotDecodable as NotDecodable
 from crawler.errors import Truncated as Truncated
 from crawler.extensions.archiver import Archiver
+from crawler.sources import owner_of
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -73,9 +74,15 @@ def _looks_like_html(head: ResponseHead, decoded: bytes | None) -> bool:
 
 
 def _site_of(crawler: Crawler, url: str) -> str:
-    """Site of a request the spider did not make (robots.txt from RobotsTxtMiddleware)."""
+    """Site of a request the spider did not make (robots.txt from RobotsTxtMiddleware): the URL's
+    owner by the one rule, :func:`crawler.sources.owner_of`, with no finder (the spider's
+    ``site_for_url`` asks its precomputed :class:`~crawler.sources.Owners`); "" when no site's
+    domains contain it."""
     site_for = getattr(crawler.spider, "site_for_url", None)
-    return site_for(url) if site_for else ""
+    if site_for is not None:
+        return str(site_for(url))
+    owner = owner_of(getattr(crawler.spider, "sites", {}).values(), url)
+    return owner.name if owner is not None else ""
 
 
 class CaptureMiddleware:

@@ -2,6 +2,9 @@
 
 Discovery: start pages (followed link by link within the site's domains, up to ``max_depth``),
 feeds and sitemaps (newest entries first, optionally only the last ``max_age_days``).
+Every link, feed or sitemap entry goes to the site that owns its URL
+(:func:`crawler.sources.owner_of`), whichever site's page or feed offered it, and is judged by
+that site's rules.
 Every fetched page is archived by the capture middleware; pages matching ``article_urls``
 whose content is new or changed also go to the text pipeline.
 
@@ -35,7 +38,7 @@ from crawler.items import ArticlePage
 from crawler.parse.feeds import Entry, parse_xml_document, robots_sitemaps
 from crawler.parse.links import PageLinks, canonical, read_links
 from crawler.parse.pagejob import PageAnalysis
-from crawler.sources import Site, sites_from_settings
+from crawler.sources import Owners, Site, sites_from_settings
 
 logger = logging.getLogger(__name__)
 
@@ -51,12 +54,12 @@ class NewsSpider(Spider):
     def __init__(self, sources: str | None = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.sources_path = sources
-        self.sites: dict[str, Site] = {}
+        self.sites = {}
         self.scheduled: Counter[str] = Counter()
         self.seen: set[str] = set()  # canonical URLs requested this run (counted once against max_pages)
-        # (site, URL) -> (reason, depth): links turned down for a reason that holds for the whole
-        # run at that depth or deeper. Menus and footers offer the same links on every page;
-        # each is judged once, not once per page.
+        # (finder site, URL) -> (reason, depth): links turned down (by their owner) for a reason
+        # that holds for the whole run at that depth or deeper. Menus and footers offer the same
+        # links on every page; each is judged once, not once per page.
         self.refused: dict[tuple[str, str], tuple[str, int]] = {}
         # What became of each link, counted here and added to the crawl's stats when the spider
         # closes: a page offers ~200 links, and one call of Scrapy's stats API costs about as
@@ -78,8 +81,23 @@ class NewsSpider(Spider):
             stats.inc_value(key, count)
         self.link_counts.clear()
 
+    @property
+    def sites(self) -> dict[str, Site]:
+        """The run's sites by name; setting them also works out who owns which URL."""
+        return self._sites
+
+    @sites.setter
+    def sites(self, sites: dict[str, Site]) -> None:
+        self._sites = sites
+        #: Which site owns a URL (``crawler.sources.owner_of``), worked out once for the run.
+        self.owners = Owners(sites.values())
+        # Every seed is requested at depth 0 by its own site: a link to one is left to it.
+        self.seeds = frozenset(u for s in sites.values() for u in (*s.start_urls, *s.feeds, *s.sitemaps))
+
     def site_for_url(self, url: str) -> str:
-        return next((s.name for s in self.sites.values() if s.in_domain(url)), "")
+        """The owner of a URL nobody found (robots.txt fetched by Scrapy): its name, or ""."""
+        owner = self.owners.owner_of(url)
+        return owner.name if owner is not None else ""
 
     @functools.cached_property
     def archiver(self) -> Archiver:
@@ -128,33 +146,42 @@ class NewsSpider(Spider):
 
     def _follow(
         self,
-        site: Site,
+        finder: Site,
         raw_url: str,
         *,
         depth: int,
         published: datetime | None = None,
         is_canonical: bool = False,
     ) -> Request | None:
-        """A request for a discovered link, or None when policy says no (each reason counted).
+        """A request for a link ``finder``'s page, feed or sitemap offered, or None when policy
+        says no (each reason counted).
 
+        The request belongs to the URL's owner (:meth:`crawler.sources.Owners.owner_of`), often
+        the finder: the owner's rules judge it (domains, ``deny_urls``, ``follow_urls``,
+        ``max_depth``, ``max_pages``, ``max_age_days``, ``recheck_days``) and its refusals are
+        counted under the owner's name. ``depth`` is the finder's depth + 1.
         ``is_canonical``: the URL comes from :func:`crawler.parse.links.read_links`, already canonical.
         """
         counts = self.link_counts
         try:
             url = raw_url if is_canonical else canonical(raw_url)
         except ValueError:
-            counts[f"newsarchive/site/{site.name}/skipped/invalid_url"] += 1
+            counts[f"newsarchive/site/{finder.name}/skipped/invalid_url"] += 1
             return None
-        if url in self.seen:
+        if url in self.seen or url in self.seeds:
             return None
-        # A feed or sitemap entry is judged afresh: its publication date may update the state.
-        refused = self.refused.get((site.name, url)) if published is None else None
+        # Remembered by finder: the owner follows from the URL and the finder, and the memo is
+        # read before it is worked out. A feed or sitemap entry is judged afresh: its
+        # publication date may update the state.
+        memo = (finder.name, url)
+        refused = self.refused.get(memo) if published is None else None
         if refused is not None and depth >= refused[1]:
             counts[refused[0]] += 1
             return None
+        site = self.owners.owner_of(url, finder)
         reason = self._scope_refusal(site, url, depth)
         if reason is not None:
-            self._refuse(site, url, reason, depth if reason == "cut/max_depth" else 0)
+            self._refuse(memo, site, reason, depth if reason == "cut/max_depth" else 0)
             return None
         is_article = site.is_article(url)
         max_age = site.max_age_days
@@ -177,7 +204,7 @@ class NewsSpider(Spider):
                     headers["If-Modified-Since"] = known.last_modified
         if self.scheduled[site.name] >= site.max_pages:
             # The budget only shrinks: the link is cut for the rest of the run, at any depth.
-            self._refuse(site, url, "cut/max_pages", 0)
+            self._refuse(memo, site, "cut/max_pages", 0)
             return None
         self.scheduled[site.name] += 1
         self.seen.add(url)
@@ -190,12 +217,13 @@ class NewsSpider(Spider):
             meta={meta.SITE: site.name, meta.DEPTH: depth, meta.KIND: "page", meta.ARTICLE: is_article},
         )
 
-    def _refuse(self, site: Site, url: str, reason: str, from_depth: int) -> None:
-        """Count a refusal and remember it for ``from_depth`` and deeper."""
+    def _refuse(self, memo: tuple[str, str], site: Site, reason: str, from_depth: int) -> None:
+        """Count a refusal under the owner ``site`` and remember it, under ``memo`` (finder, URL),
+        for ``from_depth`` and deeper."""
         key = f"newsarchive/site/{site.name}/{reason}"
         if len(self.refused) >= REFUSED_MEMO_SIZE:
             self.refused.clear()  # a cache: bounded memory over a long crawl
-        self.refused[(site.name, url)] = (key, from_depth)
+        self.refused[memo] = (key, from_depth)
         self.link_counts[key] += 1
 
     def _scope_refusal(self, site: Site, url: str, depth: int) -> str | None:
@@ -279,18 +307,23 @@ class NewsSpider(Spider):
                 # sitemaps.org allows no index of indexes; a chain of them is a trap.
                 stats.inc_value(f"newsarchive/site/{site.name}/cut/sitemap_nesting")
                 return
+            spent: set[str] = set()  # sites whose budget ran out: counted once, as before
             for entry in sorted(doc.entries, key=_newest_first):
                 try:
                     url = canonical_url(entry.url)
                 except ValueError:
                     continue
-                if url in self.seen or not site.in_domain(url):
+                if url in self.seen or url in self.seeds:
                     continue
-                if self.scheduled[site.name] >= site.max_pages:
-                    stats.inc_value(f"newsarchive/site/{site.name}/cut/max_pages")
-                    return
+                owner = self.owners.owner_of(url, site)
+                if owner.name in spent or not owner.in_domain(url):
+                    continue
+                if self.scheduled[owner.name] >= owner.max_pages:
+                    stats.inc_value(f"newsarchive/site/{owner.name}/cut/max_pages")
+                    spent.add(owner.name)
+                    continue
                 yield self._request(
-                    site, url, depth=level, kind="sitemap", callback=self.parse_xml, priority=20
+                    owner, url, depth=level, kind="sitemap", callback=self.parse_xml, priority=20
                 )
             return
         stats.inc_value(f"newsarchive/site/{site.name}/discovered", len(doc.entries))
@@ -308,8 +341,9 @@ class NewsSpider(Spider):
                 url = canonical_url(url)
             except ValueError:
                 continue
-            if site.in_domain(url):
-                yield self._request(site, url, depth=0, kind="sitemap", callback=self.parse_xml, priority=20)
+            owner = self.owners.owner_of(url, site)
+            if url not in self.seen and url not in self.seeds and owner.in_domain(url):
+                yield self._request(owner, url, depth=0, kind="sitemap", callback=self.parse_xml, priority=20)
 
     def on_error(self, failure: Any) -> None:
         request = failure.request

@@ -1,14 +1,22 @@
-"""The spider's link decisions: each occurrence counted, refusals remembered, counts in the stats at close."""
+"""The spider's link decisions: each occurrence counted, refusals remembered, counts in the stats at close;
+every link, feed or sitemap entry and redirect judged by the site that owns its URL."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+from scrapy import Request
+from scrapy.http import XmlResponse
 from scrapy.utils.test import get_crawler
 
 from archive.state import SqliteStateStore, UrlState
+from crawler import meta
+from crawler.downloader.capture import _site_of
+from crawler.downloader.scope import OutOfScope, ScopeMiddleware
 from crawler.extensions.archiver import Archiver
+from crawler.sources import Site
 from crawler.spiders.news import NewsSpider
 
 SOURCES = """\
@@ -23,9 +31,9 @@ max_pages = 2
 KEY = "newsarchive/site/news/"
 
 
-def _spider(tmp_path: Path) -> tuple[NewsSpider, SqliteStateStore]:
+def _spider(tmp_path: Path, text: str = SOURCES) -> tuple[NewsSpider, SqliteStateStore]:
     sources = tmp_path / "sources.toml"
-    sources.write_text(SOURCES, encoding="utf-8")
+    sources.write_text(text, encoding="utf-8")
     crawler = get_crawler(NewsSpider, {"NEWSARCHIVE_SOURCES": str(sources)})
     spider = NewsSpider.from_crawler(crawler)
     state = SqliteStateStore(tmp_path / "state.sqlite")
@@ -115,3 +123,178 @@ def test_an_unreachable_state_service_in_discovery_stops_the_crawl_as_unavailabl
     assert spider._follow(spider.sites["news"], "https://www.example.org/news/9", depth=1) is None
     assert archiver.unavailable_error and "Redis" in archiver.unavailable_error
     assert archiver.fatal_error is None
+
+
+# --- two sites on one host: every link goes to the site that owns it -------------------------------
+
+SECTIONS = """\
+[[sites]]
+name = "ur"
+start_urls = ["https://example.org/ur/"]
+feeds = ["https://example.org/ur/rss.xml"]
+sitemaps = ["https://example.org/sitemap-index.xml"]
+article_urls = ['/ur/news/\\d+']
+max_depth = 3
+max_pages = 100
+
+[[sites]]
+name = "en"
+start_urls = ["https://www.example.org/en/"]
+allowed_domains = ["example.org"]
+article_urls = ['/en/news/\\d+']
+follow_urls = ['/en/$', '/en/topics/']
+deny_urls = ['/en/video/']
+max_depth = 1
+max_pages = 3
+"""
+EN_ARTICLE = "https://example.org/en/news/5"
+
+
+def _sections(tmp_path: Path) -> tuple[NewsSpider, Site, Site]:
+    spider, _ = _spider(tmp_path, SECTIONS)
+    return spider, spider.sites["ur"], spider.sites["en"]
+
+
+def _meta(request: Request | None) -> tuple[str, int, str, bool]:
+    assert request is not None
+    m = request.meta
+    return m[meta.SITE], m[meta.DEPTH], m[meta.KIND], m[meta.ARTICLE]
+
+
+def test_a_link_to_another_sections_article_is_that_sections_article(tmp_path: Path) -> None:
+    spider, ur, en = _sections(tmp_path)
+    request = spider._follow(ur, EN_ARTICLE, depth=2)
+    assert _meta(request) == ("en", 2, "page", True)  # the finder's depth + 1, the owner's name
+    assert (spider.scheduled["en"], spider.scheduled["ur"]) == (1, 0)  # the owner's budget
+    assert spider._follow(en, EN_ARTICLE, depth=1) is None  # requested once, under its own site
+    assert _meta(spider._follow(en, "https://example.org/ur/news/9", depth=1)) == ("ur", 1, "page", True)
+
+
+def test_the_owners_rules_judge_a_link_and_its_refusals_count_under_the_owner(tmp_path: Path) -> None:
+    spider, ur, _ = _sections(tmp_path)
+    assert spider._follow(ur, "https://example.org/en/video/1", depth=1) is None  # en's deny_urls
+    assert spider._follow(ur, "https://example.org/en/misc/", depth=1) is None  # en's follow_urls
+    assert spider._follow(ur, "https://example.org/en/topics/a", depth=2) is None  # en's max_depth 1
+    assert _meta(spider._follow(ur, "https://example.org/en/topics/b", depth=1)) == ("en", 1, "page", False)
+    # An article is followed at any depth, by its owner's rules as by the finder's.
+    assert _meta(spider._follow(ur, "https://example.org/en/news/6", depth=7)) == ("en", 7, "page", True)
+    # ur's own pages are judged by ur: depth 3 is within its max_depth, unlike en's.
+    assert _meta(spider._follow(ur, "https://example.org/ur/opinion/", depth=3)) == ("ur", 3, "page", False)
+    spider.closed("finished")
+    stats = spider.crawler.stats
+    assert stats.get_value("newsarchive/site/en/skipped/denied") == 2
+    assert stats.get_value("newsarchive/site/en/cut/max_depth") == 1
+    assert stats.get_value("newsarchive/site/ur/skipped/denied") is None
+    assert stats.get_value("newsarchive/site/ur/cut/max_depth") is None
+
+
+def test_the_owners_budget_cuts_a_link_whoever_offers_it(tmp_path: Path) -> None:
+    spider, ur, en = _sections(tmp_path)
+    spider.scheduled["en"] = en.max_pages
+    for _ in range(3):  # remembered per finder, counted per occurrence under the owner
+        assert spider._follow(ur, EN_ARTICLE, depth=1) is None
+    assert spider._follow(en, EN_ARTICLE, depth=1) is None
+    assert (
+        _meta(spider._follow(ur, "https://example.org/ur/news/1", depth=1))[0] == "ur"
+    )  # ur's budget is its own
+    spider.closed("finished")
+    assert spider.crawler.stats.get_value("newsarchive/site/en/cut/max_pages") == 4
+    assert spider.crawler.stats.get_value("newsarchive/site/ur/cut/max_pages") is None
+    assert set(spider.refused) == {("ur", EN_ARTICLE), ("en", EN_ARTICLE)}
+
+
+def test_a_link_to_another_sites_start_page_is_left_to_its_seed(tmp_path: Path) -> None:
+    """en's start page is requested at depth 0 by en (the engine may not have taken it yet)."""
+    spider, ur, _ = _sections(tmp_path)
+    assert spider._follow(ur, "https://www.example.org/en/", depth=1) is None
+    assert spider._follow(ur, "https://example.org/ur/rss.xml", depth=1) is None  # a seed too
+    assert spider.scheduled == {}
+
+
+def _xml(spider: NewsSpider, url: str, body: str, site: str, kind: str) -> list[Request]:
+    request = Request(url, meta={meta.SITE: site, meta.DEPTH: 0, meta.KIND: kind})
+    return list(spider.parse_xml(XmlResponse(url, body=body.encode(), request=request)))
+
+
+def test_feed_entries_go_to_the_site_that_owns_them(tmp_path: Path) -> None:
+    spider, _, _ = _sections(tmp_path)
+    feed = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>ur</title>'
+        "<item><link>https://example.org/ur/news/1</link></item>"
+        f"<item><link>{EN_ARTICLE}</link></item></channel></rss>"
+    )
+    requests = _xml(spider, "https://example.org/ur/rss.xml", feed, "ur", "feed")
+    assert sorted((r.url, *_meta(r)) for r in requests) == [
+        (EN_ARTICLE, "en", 1, "page", True),
+        ("https://example.org/ur/news/1", "ur", 1, "page", True),
+    ]
+
+
+def test_a_sitemap_index_hands_each_sitemap_to_its_owner(tmp_path: Path) -> None:
+    spider, _, en = _sections(tmp_path)
+    index = (
+        '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        + "".join(
+            f"<sitemap><loc>https://example.org/{path}</loc></sitemap>"
+            for path in ("ur/sitemap.xml", "en/sitemap-1.xml", "en/sitemap-2.xml", "sitemap-misc.xml")
+        )
+        + "</sitemapindex>"
+    )
+    spider.scheduled["en"] = en.max_pages - 1  # room for one of en's two
+    requests = _xml(spider, "https://example.org/sitemap-index.xml", index, "ur", "sitemap")
+    assert sorted((r.url, *_meta(r)) for r in requests) == [
+        ("https://example.org/en/sitemap-1.xml", "en", 1, "sitemap", False),
+        ("https://example.org/sitemap-misc.xml", "ur", 1, "sitemap", False),  # no section: the finder's
+        ("https://example.org/ur/sitemap.xml", "ur", 1, "sitemap", False),
+    ]
+    assert spider.crawler.stats.get_value("newsarchive/site/en/cut/max_pages") == 1
+
+
+def test_a_url_the_spider_did_not_request_is_named_by_the_rule(tmp_path: Path) -> None:
+    """What the capture middleware archives a robots.txt (or any request without a site) under."""
+    spider, _, _ = _sections(tmp_path)
+    crawler = spider.crawler
+    crawler.spider = spider
+    assert _site_of(crawler, EN_ARTICLE) == "en"
+    assert _site_of(crawler, "https://www.example.org/en/topics/x") == "en"
+    assert _site_of(crawler, "https://example.org/robots.txt") == "ur"  # the first site on the host
+    assert _site_of(crawler, "https://elsewhere.example/robots.txt") == ""
+
+
+def _redirected(url: str, site: str, kind: str = "page", article: bool = False) -> Request:
+    return Request(
+        url,
+        meta={
+            meta.SITE: site,
+            meta.DEPTH: 1,
+            meta.KIND: kind,
+            meta.ARTICLE: article,
+            "redirect_urls": ["https://example.org/go/1"],
+        },
+    )
+
+
+def test_a_redirect_into_another_section_goes_to_that_section(tmp_path: Path) -> None:
+    spider, _, _ = _sections(tmp_path)
+    crawler = spider.crawler
+    crawler.spider = spider
+    scope = ScopeMiddleware(crawler)
+    request = _redirected(EN_ARTICLE, "ur")
+    scope.process_request(request)
+    assert _meta(request) == ("en", 1, "page", True)
+    within = _redirected("https://example.org/ur/news/2", "ur")
+    scope.process_request(within)
+    assert _meta(within) == ("ur", 1, "page", True)  # an article by its owner's rules
+    stays = _redirected("https://example.org/ur/landing", "ur", article=True)
+    scope.process_request(stays)
+    assert _meta(stays) == ("ur", 1, "page", True)  # an article request stays one
+    feed = _redirected("https://example.org/en/feed.xml", "ur", kind="feed")
+    scope.process_request(feed)
+    assert _meta(feed) == ("ur", 1, "feed", False)  # a feed stays with the site that asked for it
+    offsite = _redirected("https://elsewhere.example/en/news/5", "en")
+    with pytest.raises(OutOfScope):
+        scope.process_request(offsite)
+    assert crawler.stats.get_value("newsarchive/site/en/skipped/offsite") == 1
+    plain = Request(EN_ARTICLE, meta={meta.SITE: "ur", meta.KIND: "page"})  # not a redirect
+    scope.process_request(plain)
+    assert plain.meta[meta.SITE] == "ur"
