@@ -58,9 +58,16 @@ PROFILE: dict[str, Any] = {
 }
 
 
+#: Bumped whenever workers of two versions would disagree on what a cycle does with the same
+#: sites (which site owns a URL, what counts against a budget): such workers must never join one
+#: cycle. 2: one owner per URL (0.2); the digest of 0.1 had no version.
+CYCLE_RULES = 2
+
+
 def crawl_name(sites: Sequence[Site]) -> str:
-    """Digest of the sites definitions (not of the file's bytes: comments do not matter)."""
-    text = "\n".join(repr(site) for site in sites)
+    """Digest of the sites definitions (not of the file's bytes: comments do not matter) and of
+    the cycle rules (:data:`CYCLE_RULES`)."""
+    text = "\n".join([f"cycle-rules {CYCLE_RULES}", *(repr(site) for site in sites)])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 

@@ -376,3 +376,14 @@ def test_a_forged_queue_entry_is_dropped_not_run(store: CycleStore) -> None:
     assert popped is not None and popped.url == "http://127.0.0.1:9/a"
     assert queue.pop() is None, "the forged entry was dropped"
     assert store.leases("1", "A") == 1, "and acknowledged, so it does not come back"
+
+
+def test_the_cycle_name_changes_with_the_cycle_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers of versions that would treat the same sites differently never join one cycle."""
+    from crawler.distributed import settings as dist_settings
+    from crawler.sources import parse_sources
+
+    sites = parse_sources({"sites": [{"name": "a", "start_urls": ["https://a.example/"], "article_urls": ["/n/"]}]})
+    now = dist_settings.crawl_name(sites)
+    monkeypatch.setattr(dist_settings, "CYCLE_RULES", dist_settings.CYCLE_RULES + 1)
+    assert dist_settings.crawl_name(sites) != now
