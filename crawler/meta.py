@@ -8,14 +8,16 @@ objects or per-attempt facts and are never queued (:data:`TRANSIENT`).
 
 from __future__ import annotations
 
-#: The site (its ``name`` in the sources file) a request belongs to.
-#: Written by the spider; read by the scope and capture middlewares, the spider's callbacks.
+#: The site (its ``name`` in the sources file) that owns the request's URL (:func:`crawler.sources.owner_of`).
+#: Written by the spider (and by the scope middleware for a page's redirect target); read by the
+#: scope and capture middlewares, the spider's callbacks.
 SITE = "newsarchive_site"
 #: Link depth from the site's start pages (int). Written and read by the spider.
 DEPTH = "newsarchive_depth"
 #: What the request fetches: "page", "feed", "sitemap" or "robots". Written by the spider.
 KIND = "newsarchive_kind"
-#: True when the URL matches the site's ``article_urls``. Written by the spider; read by capture.
+#: True when the URL matches its owner's ``article_urls``. Written by the spider (and the scope
+#: middleware on a redirect); read by capture.
 ARTICLE = "newsarchive_article"
 
 # --- transient: per process, per attempt ------------------------------------------------------
