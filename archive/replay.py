@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from archive.childenv import child_environment
 from archive.errors import ReplayEnvMissing
 from archive.index import MERGED_NAME, IndexReport, build_indexes
 from archive.layout import ArchiveLayout
@@ -191,7 +192,7 @@ def start_wayback(
     if log is None:
         close_log = (layout.replay_dir / "wayback.log").open("ab")
         log = close_log
-    env = dict(os.environ)
+    env = child_environment(runs_product=False)  # pywb imports none of our code, nor anything from PYTHONPATH
     env.pop("PYWB_CONFIG_FILE", None)
     try:
         process = subprocess.Popen(

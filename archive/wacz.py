@@ -17,6 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from archive.childenv import child_environment
 from archive.errors import WaczError
 from archive.index import build_indexes
 from archive.layout import ArchiveLayout
@@ -80,7 +81,14 @@ def validate_wacz(path: Path, *, venv: Path | None = None) -> str:
 
 
 def _run(command: list[str], what: str) -> str:
-    result = subprocess.run(command, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        env=child_environment(runs_product=False),  # py-wacz imports none of our code, nor PYTHONPATH's
+    )
     output = (result.stdout + result.stderr).strip()
     if result.returncode != 0:
         raise WaczError(f"{what} failed (exit {result.returncode}):\n{output[-4000:]}")

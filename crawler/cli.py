@@ -191,8 +191,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # The project settings, wherever the command is run from (cron's working directory is $HOME).
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    from archive import childenv
+
+    # Our own code only: a PYTHONPATH entry (or, for python -m, the working directory) holding a
+    # folder named archive or crawler shadows our packages. Started as a command, restart once
+    # without it (archive/childenv.py); called from Python, say so.
+    foreign = childenv.foreign_modules()
+    if foreign:
+        if argv is None and childenv.RESTARTED_ENV not in os.environ:
+            childenv.restart_cleanly("crawler.cli", sys.argv[1:])
+        where = "; ".join(foreign[:5])
+        print(f"newsarchive: its own packages were imported from elsewhere: {where}", file=sys.stderr)
+        return exitcodes.SOFTWARE
+    # The project settings, wherever the command is run from (cron's working directory is $HOME)
+    # and whatever settings module the environment names.
+    os.environ["SCRAPY_SETTINGS_MODULE"] = "crawler.settings"
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "port", 0) is None and args.command == "demo":

@@ -12,6 +12,8 @@ try:
     VERSION = version("newsarchive")
 except PackageNotFoundError:  # running from a checkout without install
     VERSION = "0.1.0"
+#: The product's version, as the User-Agent (also with --contact) and the warcinfo records name it.
+NEWSARCHIVE_VERSION = VERSION
 
 BOT_NAME = "newsarchive"
 SPIDER_MODULES = ["crawler.spiders"]

@@ -75,8 +75,14 @@ def main(argv: list[str] | None = None) -> int:
     command = crawl_argv(args[1:], dict(os.environ))
     if isinstance(command, str):
         return _usage(command)
-    # Scrapyd starts jobs in its own directory, where no scrapy.cfg points at our settings.
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    from archive import childenv
+
+    # Scrapyd starts a job as python -m in its own directory, which comes first on sys.path: a
+    # folder named archive or crawler there would shadow ours. Restart once without it.
+    if argv is None and childenv.foreign_modules() and childenv.RESTARTED_ENV not in os.environ:
+        childenv.restart_cleanly("crawler.distributed.scrapyd", args)
+    # No scrapy.cfg in Scrapyd's directory points at our settings: the command sets them, and
+    # replaces any SCRAPY_SETTINGS_MODULE the daemon's environment names.
     from crawler.cli import main as cli_main
 
     return cli_main(command)

@@ -22,12 +22,14 @@ import asyncio
 import logging
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import forkserver
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 
+from archive.childenv import child_environment, inherited_environment, product_root, verify_product
 from archive.textjob import warm_up
 from crawler.parse.pagejob import PageAnalysis, analyse_page
 
@@ -114,11 +116,30 @@ class PageWorkers:
         # Its server imports the extractors once (crawler.extensions.workerboot) and forks warm workers.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["crawler.extensions.workerboot"])
-        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=warm_up)
+        # The server (``python -c``, started once per process) gets the product's environment: no
+        # working directory on its path, where a folder named archive would shadow the package
+        # (archive/childenv.py). Each worker first checks that its modules are the parent's
+        # product, and exits before any job if not.
+        with inherited_environment(child_environment(runs_product=True)):
+            forkserver.ensure_running()
+        pool = ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=context,
+            initializer=verify_product,
+            initargs=(str(product_root()),),
+        )
+
+        def started(future: Future[None]) -> None:
+            if not future.cancelled() and isinstance(future.exception(), BrokenProcessPool):
+                logger.error(
+                    "a text worker died while starting (its reason, such as code imported from "
+                    "outside newsarchive, is on standard error); pages get no text"
+                )
+
         # Start every worker now, not on the first article (a worker's start-up, ~1 s of imports
         # and language profiles, would stall it).
-        for _ in range(self.workers):
-            pool.submit(warm_up)
+        warm = [pool.submit(warm_up) for _ in range(self.workers)]
+        warm[0].add_done_callback(started)
         return pool
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:

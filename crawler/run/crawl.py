@@ -223,7 +223,7 @@ def build_settings(
         s["AUTOTHROTTLE_ENABLED"] = options.autothrottle
     if options.contact:
         s["NEWSARCHIVE_CONTACT"] = options.contact
-        s["USER_AGENT"] = f"newsarchive/{settings.get('NEWSARCHIVE_VERSION', '0.1')} (+{options.contact})"
+        s["USER_AGENT"] = f"newsarchive/{settings.get('NEWSARCHIVE_VERSION')} (+{options.contact})"
     if options.user_agent:
         s["USER_AGENT"] = options.user_agent
     if options.text_workers is not None:
