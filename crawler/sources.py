@@ -12,6 +12,7 @@ site and the field, so a broken file is fixed in one look.
     allowed_domains = ["example.org"]          # default: the hosts of the URLs given
     article_urls = ['/ur/news/\\d+']           # regexes searched in the full URL
     max_depth = 3
+    max_query_variants = 20                   # query strings per path and run; articles exempt
     language = "ur"                           # optional hint, never overrides detection
     feeds = ["https://example.org/ur/rss.xml"]
     sitemaps = ["https://example.org/news-sitemap.xml"]
@@ -53,6 +54,11 @@ class Site:
     language: str | None = None
     max_age_days: float | None = None
     recheck_days: float = 7.0
+    #: Distinct query strings (of canonical URLs) followed per scheme, host and path in one run:
+    #: a faceted list (``?color=…&size=…&page=…``) costs this many requests, not the page budget.
+    #: Links matching ``article_urls`` are exempt (``story.php?id=123``); 0 follows no other
+    #: link with a query string.
+    max_query_variants: int = 20
 
     def is_article(self, url: str) -> bool:
         return any(p.search(url) for p in self.article_urls)
@@ -234,6 +240,7 @@ _KNOWN = {
     "language",
     "max_age_days",
     "recheck_days",
+    "max_query_variants",
 }
 _DEFAULTABLE = _KNOWN - {"name", *_LIST_OF_URLS}
 
@@ -360,6 +367,7 @@ def _parse_site(t: dict[str, Any], where: str, default_max_pages: int, default_m
         language=_language(t, where),
         max_age_days=_number(t, "max_age_days", where, None),
         recheck_days=_number(t, "recheck_days", where, 7.0) or 0.0,
+        max_query_variants=_int(t, "max_query_variants", where, 20, minimum=0),
     )
     for key in _LIST_OF_URLS:
         for url in urls[key]:

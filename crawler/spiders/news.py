@@ -65,6 +65,10 @@ class NewsSpider(Spider):
         # closes: a page offers ~200 links, and one call of Scrapy's stats API costs about as
         # much as judging a remembered link.
         self.link_counts: Counter[str] = Counter()
+        # (owner site, scheme://host/path) -> distinct query strings scheduled there this run
+        # (``max_query_variants``). Each request counts once (``seen`` guards it), so there are
+        # never more entries than requests scheduled: the memo is bounded by the page budgets.
+        self.query_variants: Counter[tuple[str, str]] = Counter()
         self.now = datetime.now(UTC)
 
     @classmethod
@@ -158,8 +162,8 @@ class NewsSpider(Spider):
 
         The request belongs to the URL's owner (:meth:`crawler.sources.Owners.owner_of`), often
         the finder: the owner's rules judge it (domains, ``deny_urls``, ``follow_urls``,
-        ``max_depth``, ``max_pages``, ``max_age_days``, ``recheck_days``) and its refusals are
-        counted under the owner's name. ``depth`` is the finder's depth + 1.
+        ``max_depth``, ``max_query_variants``, ``max_pages``, ``max_age_days``, ``recheck_days``)
+        and its refusals are counted under the owner's name. ``depth`` is the finder's depth + 1.
         ``is_canonical``: the URL comes from :func:`crawler.parse.links.read_links`, already canonical.
         """
         counts = self.link_counts
@@ -202,12 +206,25 @@ class NewsSpider(Spider):
                     headers["If-None-Match"] = known.etag
                 if known.last_modified:
                     headers["If-Modified-Since"] = known.last_modified
+        variants: tuple[str, str] | None = None
+        if not is_article:
+            # A faceted list (?color=…&size=…&page=…): distinct canonical query strings are
+            # counted per path; the bare path is not a variant, articles are never capped.
+            path, _, query = url.partition("?")
+            if query:
+                variants = (site.name, path)
+                if self.query_variants[variants] >= site.max_query_variants:
+                    # Counts only grow: the link is cut for the rest of the run, at any depth.
+                    self._refuse(memo, site, "cut/query_variants", 0)
+                    return None
         if self.scheduled[site.name] >= site.max_pages:
             # The budget only shrinks: the link is cut for the rest of the run, at any depth.
             self._refuse(memo, site, "cut/max_pages", 0)
             return None
         self.scheduled[site.name] += 1
         self.seen.add(url)
+        if variants is not None:
+            self.query_variants[variants] += 1
         return Request(
             url,
             callback=self.parse_page,

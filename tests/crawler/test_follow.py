@@ -298,3 +298,94 @@ def test_a_redirect_into_another_section_goes_to_that_section(tmp_path: Path) ->
     plain = Request(EN_ARTICLE, meta={meta.SITE: "ur", meta.KIND: "page"})  # not a redirect
     scope.process_request(plain)
     assert plain.meta[meta.SITE] == "ur"
+
+
+# --- a faceted list costs max_query_variants requests per path, not the page budget ---------------
+
+SHOP = """\
+[[sites]]
+name = "shop"
+start_urls = ["https://shop.example.org/"]
+article_urls = ['/story\\.php\\?id=\\d+', '/news/\\d+']
+deny_urls = ['[?&]print=']
+max_depth = 10
+max_pages = 1000
+max_query_variants = 3
+"""
+SHOP_KEY = "newsarchive/site/shop/"
+FACETS = [f"?color={c}&size={s}" for c in ("red", "green", "blue", "black") for s in ("s", "m", "l")]
+
+
+def test_a_faceted_list_costs_at_most_max_query_variants_requests_per_path(tmp_path: Path) -> None:
+    spider, _ = _spider(tmp_path, SHOP)
+    site = spider.sites["shop"]
+    base = "https://shop.example.org/list/"
+    followed = [spider._follow(site, base + facet, depth=1) for facet in FACETS]
+    assert [r.url for r in followed if r is not None] == [
+        base + "?color=red&size=s",
+        base + "?color=red&size=m",
+        base + "?color=red&size=l",
+    ]
+    # Their permutations and tracking parameters are the same canonical URLs: nothing new.
+    assert spider._follow(site, base + "?size=s&color=red&utm_source=x", depth=1) is None
+    # Refused for the rest of the run, at any depth, each occurrence counted; the bare path is no variant.
+    assert spider._follow(site, base + "?color=blue&size=m", depth=1) is None
+    assert spider._follow(site, base + "?color=blue&size=m", depth=0) is None
+    assert spider._follow(site, base, depth=1) is not None
+    # Every path has its own count.
+    assert spider._follow(site, "https://shop.example.org/list/other?page=2", depth=1) is not None
+    assert spider._follow(site, "http://shop.example.org/list/?page=2", depth=1) is not None  # scheme too
+    assert spider.scheduled["shop"] == 3 + 3
+    spider.closed("finished")
+    stats = spider.crawler.stats
+    assert stats.get_value(SHOP_KEY + "cut/query_variants") == len(FACETS) - 3 + 2
+    assert stats.get_value(SHOP_KEY + "cut/max_pages") is None
+
+
+def test_articles_with_query_strings_are_never_capped(tmp_path: Path) -> None:
+    """``story.php?id=123``: every article of such a site shares one path."""
+    spider, _ = _spider(tmp_path, SHOP)
+    site = spider.sites["shop"]
+    stories = [spider._follow(site, f"https://shop.example.org/story.php?id={n}", depth=1) for n in range(10)]
+    assert all(r is not None and r.meta[meta.ARTICLE] for r in stories)
+    pages = [spider._follow(site, f"https://shop.example.org/news/1?page={n}", depth=1) for n in range(5)]
+    assert all(r is not None for r in pages)  # an article's own pages are articles too
+    # and they do not use up the variants of a list on the same path
+    assert spider._follow(site, "https://shop.example.org/story.php?tag=x", depth=1) is not None
+    spider.closed("finished")
+    assert spider.crawler.stats.get_value(SHOP_KEY + "cut/query_variants") is None
+
+
+def test_only_requested_variants_count(tmp_path: Path) -> None:
+    """A link refused for another reason (denied, too deep, budget) uses up no variant."""
+    spider, _ = _spider(tmp_path, SHOP)
+    site = spider.sites["shop"]
+    base = "https://shop.example.org/list/"
+    for n in range(5):
+        assert spider._follow(site, f"{base}?print=1&page={n}", depth=1) is None  # deny_urls
+        assert spider._follow(site, f"{base}?page={n}", depth=11) is None  # beyond max_depth
+    assert spider.query_variants == {}
+    assert len([spider._follow(site, f"{base}?page={n}", depth=1) for n in range(3)]) == 3
+    assert spider.query_variants == {("shop", base): 3}  # one entry per path: bounded by requests
+
+
+def test_zero_variants_follows_no_query_string_but_articles(tmp_path: Path) -> None:
+    spider, _ = _spider(tmp_path, SHOP.replace("max_query_variants = 3", "max_query_variants = 0"))
+    site = spider.sites["shop"]
+    assert spider._follow(site, "https://shop.example.org/list/?page=2", depth=1) is None
+    assert spider._follow(site, "https://shop.example.org/list/", depth=1) is not None
+    assert spider._follow(site, "https://shop.example.org/story.php?id=1", depth=1) is not None
+
+
+def test_the_owners_variants_cut_a_link_whoever_offers_it(tmp_path: Path) -> None:
+    text = SECTIONS.replace("max_pages = 3\n", "max_pages = 100\nmax_query_variants = 2\n")
+    spider, _ = _spider(tmp_path, text)
+    ur, en = spider.sites["ur"], spider.sites["en"]
+    topics = "https://example.org/en/topics/list"
+    requests = [spider._follow(ur, f"{topics}?page={n}", depth=1) for n in range(5)]
+    assert [_meta(r)[0] for r in requests if r is not None] == ["en", "en"]  # en's limit, en's budget
+    assert spider._follow(en, f"{topics}?page=9", depth=1) is None  # en's own links share the count
+    spider.closed("finished")
+    stats = spider.crawler.stats
+    assert stats.get_value("newsarchive/site/en/cut/query_variants") == 4
+    assert stats.get_value("newsarchive/site/ur/cut/query_variants") is None

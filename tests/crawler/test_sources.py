@@ -25,6 +25,7 @@ sitemaps = ["https://www.example.org/news-sitemap.xml"]
 language = "UR"
 max_pages = 50
 max_age_days = 3.5
+max_query_variants = 5
 
 [[sites]]
 name = "bbc.hi"
@@ -68,11 +69,13 @@ def test_valid_file_parses(tmp_path: Path) -> None:
     assert dawn.max_depth == 2  # from [defaults]
     assert dawn.max_pages == 50
     assert dawn.max_age_days == 3.5
+    assert dawn.max_query_variants == 5
     assert dawn.robots_sitemaps is False
     assert bbc.max_depth == 5  # a site's own value wins over [defaults]
     assert bbc.allowed_domains == ("news.example.com",)  # default: the hosts of its URLs
     assert bbc.robots_sitemaps is True
     assert bbc.recheck_days == 1.0
+    assert bbc.max_query_variants == 20  # the documented default
     assert bbc.language is None
 
 
@@ -99,6 +102,23 @@ def test_a_single_string_is_accepted_for_a_list() -> None:
     (only,) = parse_sources({"sites": [site(start_urls="https://example.org/", article_urls="/a/")]})
     assert only.start_urls == ("https://example.org/",)
     assert [p.pattern for p in only.article_urls] == ["/a/"]
+
+
+def test_max_query_variants_takes_a_default_and_zero() -> None:
+    """0 follows no link with a query string but articles; [defaults] sets it for every site."""
+    sites = parse_sources(
+        {"defaults": {"max_query_variants": 3}, "sites": [site(), site(name="b", max_query_variants=0)]}
+    )
+    assert [s.max_query_variants for s in sites] == [3, 0]
+
+
+@pytest.mark.parametrize("value", [-1, 2.5, "20", True, [3]])
+def test_max_query_variants_must_be_a_whole_number_of_at_least_zero(value: object) -> None:
+    with pytest.raises(SourcesError) as info:
+        parse_sources({"sites": [site(max_query_variants=value)]}, origin="s.toml")
+    assert str(info.value) == (
+        f"s.toml: site 'dawn-ur' (sites[0]): field 'max_query_variants': must be an integer >= 0, got {value!r}"
+    )
 
 
 def test_feeds_or_sitemaps_alone_are_enough() -> None:
