@@ -23,6 +23,9 @@ NEWSPIDER_MODULE = "crawler.spiders"
 NEWSARCHIVE_CONTACT = "https://github.com/newsarchive/newsarchive"
 USER_AGENT = f"newsarchive/{VERSION} (+{NEWSARCHIVE_CONTACT})"
 ROBOTSTXT_OBEY = True
+# A robots.txt Crawl-delay is honoured per host (crawler/downloader/crawldelay.py), up to this
+# many seconds: a site asking for more is crawled at this pace (logged). 0 ignores Crawl-delay.
+NEWSARCHIVE_MAX_CRAWL_DELAY = 30.0
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
@@ -65,6 +68,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.downloader.scope.ScopeMiddleware": 50,
     "crawler.downloader.capture.CaptureMiddleware": 950,
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    # Right after Scrapy's RobotsTxtMiddleware (100): paces each host by its robots.txt Crawl-delay.
+    "crawler.downloader.crawldelay.CrawlDelayMiddleware": 110,
     # Scrapy's, at its place, but with the Public Suffix List bundled in tldextract: Scrapy's
     # downloads it from publicsuffix.org on a run's first cookie (crawler/downloader/cookies.py).
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,

@@ -1,6 +1,7 @@
 """Scrapy's downloader side, in the order a request passes: every module runs in the crawler process.
 
     scope.py      downloader middleware (50): drops a request that left its site (redirects included)
+    crawldelay.py downloader middleware (110): paces each host by its robots.txt Crawl-delay (capped)
     cookies.py    downloader middleware (700): Scrapy's cookie jar, with tldextract's bundled suffix list (never fetched)
     resolver.py   Twisted DNS resolver: a public name that resolves to a private address is refused
     handlers.py   download handler: keeps the reason phrase and header order Scrapy's drops
