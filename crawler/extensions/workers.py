@@ -7,13 +7,19 @@ to the cores (``NEWSARCHIVE_TEXT_WORKERS``) and the spider only awaits the resul
 A worker that crashes or hangs is contained:
 
 * **hang** (a page takes longer than ``NEWSARCHIVE_TEXT_TIMEOUT``): the pool is replaced and
-  its processes killed; the page is recorded without text (its capture is already archived).
-  It is not retried: it would hang again.
+  its processes killed; the page's text is recorded as failed (its capture is already archived).
+  It is not retried in this run: it would hang again.
 * **crash** (a worker dies): every job of that pool fails at once, most of them innocent, so
-  each is retried once on the new pool; a page that fails twice is recorded without text.
+  each is retried once on the new pool; a page that fails twice is recorded as failed.
+* **a pool that cannot start** (its workers die while starting, so the pool breaks before it is
+  even handed out): each page in flight is recorded as failed, and the next page tries a new pool.
 
-Either way the run goes on. The pool is started with the spider, every worker warmed up
-(imports, language profiles) while the first pages download.
+Either way the run goes on, and :meth:`PageWorkers.run` returns a result for every page, never
+raises: a page whose call raised would lose its capture metadata record. A failed page keeps its
+text pending; the next runs retry it from the stored response (``NEWSARCHIVE_TEXT_ATTEMPTS``).
+Failures are logged per page at DEBUG only; the archiver logs one line per site and cause. The
+pool is started with the spider, every worker warmed up (imports, language profiles) while the
+first pages download.
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ class PageWorkers:
         self.workers = workers if workers > 0 else max(1, os.cpu_count() or 1)
         self.timeout = timeout
         self._pool: ProcessPoolExecutor | None = None
+        self._stopped = False  # closed: no new pool for a page that comes late
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PageWorkers:
@@ -66,10 +73,12 @@ class PageWorkers:
         self.close()
 
     def start(self) -> None:
+        self._stopped = False
         if self._pool is None:
-            self._pool = self._new_pool()
+            self._pool = self._start_pool()
 
     def close(self) -> None:
+        self._stopped = True
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
@@ -81,19 +90,25 @@ class PageWorkers:
         return await self.run(analyse_page, body, url, declared_charset, want_text, url=url)
 
     async def run(self, job: Any, *args: Any, url: str) -> PageAnalysis:
-        """``job(*args)`` in a worker, with the pool's timeout, crash containment and retry."""
+        """``job(*args)`` in a worker, with the pool's timeout, crash containment and retry.
+
+        Always returns: every failure (of the job, of its worker, of the pool, of a pool that
+        cannot start) becomes a :class:`PageAnalysis` with ``error``.
+        """
         loop = asyncio.get_running_loop()
         for attempt in (1, 2):
-            pool = self._pool
-            if pool is None:
+            if self._stopped:
                 return _failed("text workers stopped")
+            pool = self._pool
+            if pool is None:  # the last pool could not start: try a new one for this page
+                pool = self._pool = self._start_pool()
             try:
+                if pool is None:
+                    raise BrokenProcessPool("the worker pool broke while starting")
                 future = loop.run_in_executor(pool, job, *args)
                 return await asyncio.wait_for(future, self.timeout)
             except TimeoutError:
-                logger.error(
-                    "text extraction of %s took over %ss; the worker pool is restarted", url, self.timeout
-                )
+                logger.debug("text extraction of %s took over %ss; the worker pool is restarted", url, self.timeout)
                 self.stats.inc_value("newsarchive/text/error/timeout")
                 self._replace(pool)
                 return _failed(f"timeout after {self.timeout:g}s")
@@ -102,14 +117,28 @@ class PageWorkers:
                 if attempt == 1:
                     self.stats.inc_value("newsarchive/text/retried")
                     continue
-                logger.error("a text worker died twice while extracting %s; recorded without text", url)
+                logger.debug("a text worker died twice while extracting %s", url)
                 self.stats.inc_value("newsarchive/text/error/worker_died")
                 return _failed("worker process died")
             except Exception as exc:  # the job raised on a hostile page: that page has no text, the run goes on
-                logger.exception("text extraction of %s failed", url)
+                logger.debug("text extraction of %s failed", url, exc_info=True)
                 self.stats.inc_value(f"newsarchive/text/error/{type(exc).__name__}")
                 return _failed(f"{type(exc).__name__}: {exc}")
         raise AssertionError("unreachable")
+
+    def _start_pool(self) -> ProcessPoolExecutor | None:
+        """A new pool, or None when it broke while it was being started.
+
+        When every worker dies at once (code that cannot load, a shadowed module), a pool can
+        break between two of the warm-up submissions: ``submit`` then raises (BrokenProcessPool,
+        or OSError "handle is closed" when the executor's queues were being torn down). That
+        must not escape a page's :meth:`run`, which was handling a broken pool already.
+        """
+        try:
+            return self._new_pool()
+        except (BrokenProcessPool, OSError, RuntimeError) as exc:
+            logger.debug("the new text worker pool broke while starting: %s: %s", type(exc).__name__, exc)
+            return None
 
     def _new_pool(self) -> ProcessPoolExecutor:
         # forkserver: never fork the reactor process itself (threads, sockets, open WARC files).
@@ -142,11 +171,12 @@ class PageWorkers:
         warm[0].add_done_callback(started)
         return pool
 
-    def _replace(self, broken: ProcessPoolExecutor) -> None:
-        """Swap in a new pool once per broken one (many jobs report the same breakage)."""
-        if broken is not self._pool:
+    def _replace(self, broken: ProcessPoolExecutor | None) -> None:
+        """Swap in a new pool once per broken one (many jobs report the same breakage); None
+        when the new one cannot start, and the next page tries again."""
+        if broken is None or broken is not self._pool:
             return
-        self._pool = self._new_pool()
+        self._pool = self._start_pool()
         for process in list((getattr(broken, "_processes", None) or {}).values()):
             process.kill()
         # No cancel_futures: the executor fails every queued job with BrokenProcessPool, which

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,54 @@ def test_a_hung_worker_is_killed_and_the_others_go_on() -> None:
         assert _outcome(after) == "ok later"
     finally:
         workers.close()
+
+
+class PoolsThatBreakWhileStarting(PageWorkers):
+    """The next ``breaking`` pools break while they are being started, as when every worker dies
+    at once (code that cannot load): a worker of the new pool dies before the last warm-up job is
+    submitted, and that real ``submit`` raises the real BrokenProcessPool out of ``_new_pool``."""
+
+    def __init__(self, *args: object, breaking: int, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.breaking = breaking
+        self.broke = 0
+
+    def _new_pool(self):  # type: ignore[no-untyped-def]
+        pool = super()._new_pool()
+        if self.breaking <= 0:
+            return pool
+        self.breaking -= 1
+        self.broke += 1
+        probe = pool.submit(worker_jobs.crash_always)  # a worker dies: the pool breaks
+        assert isinstance(probe.exception(timeout=60), BrokenProcessPool)
+        pool.submit(worker_jobs.ok, "warm-up after the break")  # raises, as in _new_pool
+        raise AssertionError("a broken pool accepted a job")
+
+
+def test_pages_get_a_result_while_new_pools_break_as_they_start() -> None:
+    """Item 7 of issue 13: a page in flight while the pool is replaced must not lose its result
+    (its capture metadata record is written from it), however the replacement fails."""
+    workers = PoolsThatBreakWhileStarting(_Stats(), workers=2, timeout=60, breaking=0)
+    workers.start()  # the first pool starts
+    workers.breaking = 3  # its replacements break while they start
+    try:
+
+        async def scenario() -> list[object]:
+            jobs = [workers.run(worker_jobs.crash_always, url="poison")]
+            jobs += [workers.run(worker_jobs.slow_ok, f"p{i}", 0.2, url=f"p{i}") for i in range(4)]
+            return await asyncio.gather(*jobs, return_exceptions=True)
+
+        results = asyncio.run(scenario())
+        assert all(isinstance(r, PageAnalysis) for r in results), results
+        outcomes = [_outcome(r) for r in results]  # type: ignore[arg-type]
+        assert outcomes[0] == "worker process died"
+        # An innocent page was done on a pool that came up, or recorded as failed: never lost.
+        assert all(o in (f"ok p{i}", "worker process died") for i, o in enumerate(outcomes[1:]))
+        assert workers.broke == 3
+        workers.breaking = 0
+        after = asyncio.run(workers.run(worker_jobs.ok, "later", url="later"))
+        assert _outcome(after) == "ok later", "the next page gets a pool that works"
+    finally:
+        workers.close()
+    late = asyncio.run(workers.run(worker_jobs.ok, "late", url="late"))
+    assert _outcome(late) == "text workers stopped", "closed: no new pool for a page that comes late"
