@@ -138,16 +138,21 @@ def plan_capture(
 
 
 def _can_revisit(previous: UrlState | None) -> bool:
-    """Only a complete earlier capture can be pointed at: an article whose text was never
-    written (the run was stopped, or the disk filled up) is archived in full again, so its
-    text is extracted this time."""
+    """Only a whole earlier response can be pointed at.
+
+    An article whose text is still pending (its extraction failed, or the run was stopped before
+    it) is revisited too when the state knows where its response is stored (``record_file``):
+    the start of every run completes pending texts from the stored responses
+    (:mod:`archive.recovery`), so the unchanged page is not fetched and archived again. Without
+    that place (a state of an older version) it is archived in full again, so its text is
+    extracted this time."""
     return bool(
         previous
         and previous.record_id
         and previous.payload_digest
         and previous.record_date
         and previous.status == 200
-        and not (previous.is_article and previous.text_record_id is None)
+        and not (previous.is_article and previous.text_record_id is None and not previous.record_file)
     )
 
 
@@ -216,5 +221,6 @@ def _next_state(
             record_offset=None,
             response_head=received_head.decode("latin-1"),
             text_record_id=None,
+            text_attempts=0,  # a new response: its text has had no attempt yet
         )
     return state

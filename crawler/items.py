@@ -16,4 +16,6 @@ class ArticlePage:
     site: str
     capture: CaptureInfo
     result: TextResult | None  # None: no article text found, or the worker failed (see error)
-    error: str | None = None  # why the worker failed (timeout, crash), recorded with the capture
+    # why the worker failed (timeout, crash, exception): recorded with the capture, and the text
+    # stays pending (retried from the stored response by the next run); None: the extractor ran
+    error: str | None = None

@@ -32,8 +32,9 @@ class TextPipeline:
         if not isinstance(item, ArticlePage):
             return item
         assert self._archiver is not None
-        fields = item.capture.fields
-        if item.error:
-            fields = (*fields, ("text-extraction-error", item.error))
-        self._archiver.archive_text(item.capture.state, fields, item.result, site=item.site)
+        # A failed extraction (item.error) is recorded as such, never as "no text": the capture
+        # metadata names the error and the text stays pending for the next runs.
+        self._archiver.archive_text(
+            item.capture.state, item.capture.fields, item.result, site=item.site, error=item.error
+        )
         return item

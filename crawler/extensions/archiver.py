@@ -12,12 +12,12 @@ import logging
 import platform
 import socket
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
@@ -26,9 +26,17 @@ from scrapy.utils.misc import load_object
 from archive.capture import CapturePlan, Exchange, plan_capture
 from archive.layout import ArchiveLayout
 from archive.records import RecordFactory, WarcRecord, crawl_warcinfo
-from archive.state import NO_TEXT, SqliteStateStore, StateError, StateStore, StateUnavailable, UrlState
+from archive.state import (
+    NO_TEXT,
+    SqliteStateStore,
+    StateError,
+    StateStore,
+    StateUnavailable,
+    UrlState,
+    needs_text,
+)
 from archive.textjob import TextResult
-from archive.textrecords import article_records
+from archive.textrecords import DEFAULT_TEXT_ATTEMPTS, ArticleRecords, article_records, failure_cause
 from archive.writer import RecordLocation, WarcFileWriter
 from crawler.errors import ArchiveWriteError
 
@@ -40,6 +48,21 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 STATE_FILE = "state.sqlite3"
+#: Extraction attempts per capture before its text is given up (a failed one is retried by the
+#: start of the next runs, from the stored response).
+TEXT_ATTEMPTS_SETTING = "NEWSARCHIVE_TEXT_ATTEMPTS"
+
+
+def text_attempts_from(settings: Any) -> int:
+    """``NEWSARCHIVE_TEXT_ATTEMPTS`` (default 3), a positive whole number."""
+    value = settings.get(TEXT_ATTEMPTS_SETTING, DEFAULT_TEXT_ATTEMPTS)
+    try:
+        attempts = int(str(value).strip())
+    except ValueError:
+        attempts = 0
+    if attempts < 1:
+        raise ValueError(f"{TEXT_ATTEMPTS_SETTING} must be a whole number of at least 1, got {value!r}")
+    return attempts
 
 
 def sqlite_state_for(layout: ArchiveLayout) -> StateStore:
@@ -62,6 +85,7 @@ class Archiver:
         info: list[tuple[str, str]] | None = None,
         state: StateStore | None = None,
         state_factory: Callable[[ArchiveLayout], StateStore] | None = None,
+        text_attempts: int = DEFAULT_TEXT_ATTEMPTS,
     ) -> None:
         self.layout = ArchiveLayout(root)
         self.stats = stats
@@ -74,6 +98,8 @@ class Archiver:
         self.capture: WarcFileWriter | None = None
         self.text: WarcFileWriter | None = None
         self.languages: Counter[tuple[str, str]] = Counter()
+        self.text_attempts = text_attempts
+        self.text_failures = TextFailures()
         self.fatal_error: str | None = None
         self.unavailable_error: str | None = None
         self._crawler: Crawler | None = None
@@ -93,6 +119,7 @@ class Archiver:
             prefix=settings.get("NEWSARCHIVE_WARC_PREFIX"),
             max_size=settings.getint("NEWSARCHIVE_WARC_MAX_SIZE"),
             info=warcinfo_fields(settings),
+            text_attempts=text_attempts_from(settings),
         )
         archiver._crawler = crawler
         crawler.signals.connect(archiver.spider_opened, signal=signals.spider_opened)
@@ -115,6 +142,7 @@ class Archiver:
         self.close()
 
     def close(self) -> None:
+        self.text_failures.log("during the crawl", self.text_attempts)
         for writer in (self.capture, self.text):
             if writer is None:
                 continue
@@ -177,6 +205,10 @@ class Archiver:
         if published is not None and known.published != published.isoformat():
             known = replace(known, published=published.isoformat())
             self._put(known)
+        if needs_text(known) and not known.record_file:
+            # Its text is pending and its response cannot be read back (an older version's
+            # entry): no validators, so the page comes in full and its text is extracted now.
+            return replace(known, etag=None, last_modified=None)
         return known
 
     # --- capture -----------------------------------------------------------------------------
@@ -211,21 +243,29 @@ class Archiver:
         return plan
 
     def archive_text(
-        self, plan_state: UrlState, fields: Sequence[tuple[str, str]], result: TextResult | None, *, site: str
+        self,
+        plan_state: UrlState,
+        fields: Sequence[tuple[str, str]],
+        result: TextResult | None,
+        *,
+        site: str,
+        error: str | None = None,
     ) -> str | None:
-        """Write the text records of an article and the capture metadata that points at them."""
+        """Write the text records of an article and the capture metadata that points at them.
+
+        ``error``: the extraction failed (worker crash, timeout, exception); the capture metadata
+        says so and the text stays pending for the next runs (:mod:`crawler.run.recovery`) until
+        ``NEWSARCHIVE_TEXT_ATTEMPTS`` attempts have failed.
+        """
         assert self.capture is not None and self.text is not None
-        built = article_records(self.factory, plan_state, fields, result, site=site)
+        built = article_records(
+            self.factory, plan_state, fields, result, site=site, error=error, max_attempts=self.text_attempts
+        )
         if built.text:
             self._write(self.text, list(built.text))
         self._write(self.capture, [built.capture])
-        if built.language is not None:
-            self.languages[(site, built.language)] += 1
-            self.stats.inc_value(f"newsarchive/text/language/{built.language}")
-            self.stats.inc_value("newsarchive/text/records")
-        else:
-            self.stats.inc_value("newsarchive/text/empty")
-        # The text is done (or there is none to find): the page may be revisited from now on.
+        count_text(self.stats, built, site, error, self.languages, self.text_failures)
+        # The text is done, there is none to find, or it failed (then its state says so).
         self._put(built.state)
         return built.conversion_id
 
@@ -265,6 +305,74 @@ class Archiver:
         elif plan.state.is_article and exchange.head.status == 200:
             previous_known = plan.state.first_seen != exchange.date
             inc(f"newsarchive/site/{site}/{'changed' if previous_known else 'new'}")
+
+
+class Stats(Protocol):
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None: ...
+
+
+class TextFailures:
+    """Failed extractions of one phase of a run, by site and cause, for one log line per site."""
+
+    def __init__(self) -> None:
+        self.causes: Counter[tuple[str, str]] = Counter()  # (site, cause) -> pages
+        self.given_up: Counter[str] = Counter()  # site -> pages given up
+
+    def add(self, site: str, error: str, given_up: bool) -> None:
+        self.causes[(site, failure_cause(error))] += 1
+        if given_up:
+            self.given_up[site] += 1
+
+    def lines(self, when: str, attempts: int) -> list[str]:
+        """One line per site that had failures: how many pages, by cause (never one per page)."""
+        by_site: dict[str, dict[str, int]] = {}
+        for (site, cause), count in sorted(self.causes.items()):
+            by_site.setdefault(site, {})[cause] = count
+        return [
+            text_failure_line(site, causes, self.given_up[site], attempts, when)
+            for site, causes in by_site.items()
+        ]
+
+    def log(self, when: str, attempts: int) -> None:
+        for line in self.lines(when, attempts):
+            logger.error("%s", line)
+
+
+def text_failure_line(site: str, causes: Mapping[str, int], given_up: int, attempts: int, when: str) -> str:
+    """``text extraction failed for 12 pages of site X during the crawl: worker process died (12); ...``"""
+    total = sum(causes.values())
+    listed = ", ".join(f"{cause} ({count})" for cause, count in sorted(causes.items(), key=lambda kv: -kv[1]))
+    retried = total - given_up
+    tail = [f"{retried} retried from the stored responses by the next run"] if retried else []
+    if given_up:
+        tail.append(f"{given_up} given up after {attempts} attempts ({TEXT_ATTEMPTS_SETTING})")
+    return f"text extraction failed for {total} pages of site {site} {when}: {listed}; " + "; ".join(tail)
+
+
+def count_text(
+    stats: Stats,
+    built: ArticleRecords,
+    site: str,
+    error: str | None,
+    languages: Counter[tuple[str, str]],
+    failures: TextFailures,
+) -> None:
+    """Count one article's text, as the crawl and the start-of-run completion both do."""
+    inc = stats.inc_value
+    if built.language is not None:
+        languages[(site, built.language)] += 1
+        inc(f"newsarchive/text/language/{built.language}")
+        inc("newsarchive/text/records")
+    elif error is not None:
+        failures.add(site, error, built.given_up)
+        inc("newsarchive/text/failed")
+        inc(f"newsarchive/site/{site}/text_failed")
+        inc(f"newsarchive/site/{site}/text_failed/{failure_cause(error)}")
+        if built.given_up:
+            inc(f"newsarchive/site/{site}/text_given_up")
+    else:
+        inc("newsarchive/text/empty")
+        inc(f"newsarchive/site/{site}/text_empty")
 
 
 #: What the warcinfo of a text file adds to the crawl's fields.

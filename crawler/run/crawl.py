@@ -17,6 +17,7 @@ import shutil
 import socket
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,7 +32,8 @@ from archive.errors import ArchiveError, StateError
 from archive.layout import ArchiveLayout
 from crawler import exitcodes
 from crawler.errors import ArchiveDirError, ConfigError, CrawlerError, LockHeld, RecoveryError
-from crawler.extensions.archiver import Archiver, warcinfo_fields
+from crawler.extensions.archiver import Archiver, text_attempts_from, warcinfo_fields
+from crawler.extensions.workers import PageWorkers
 from crawler.run.lock import ArchiveLock
 from crawler.run.outcome import CrawlFacts, Outcome, RunInfo, decide
 from crawler.run.recovery import recover_archive
@@ -105,6 +107,10 @@ class _Ready:
     sites: tuple[Site, ...]
     spider_cls: type[NewsSpider]
     recovered: dict[str, object]
+    # the start-of-run completion's text counts, added to the crawl's (same keys): its failed
+    # texts count for the exit code as the crawl's do
+    recovery_stats: dict[str, int] = field(default_factory=dict)
+    recovery_languages: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 def _preflight(
@@ -119,11 +125,16 @@ def _preflight(
 
     The sources come first (exit 78 before anything is created), then the directory (73), the
     lock (75: a second run stops at once), distributed mode (69/78), then the state store and the
-    repair of files a killed run left open (74), before anything new is written.
+    repair of files a killed run left open and the completion of every text still missing (74),
+    before anything new is written.
     """
     settings = build_settings(sources, layout, options, run_id, log_file)
     sites = _load_sites(sources, settings)
     settings.set(SITES_SETTING, sites, priority="cmdline")
+    try:
+        text_attempts = text_attempts_from(settings)  # a setting error is exit 78, before anything is created
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     _prepare_dir(layout)
     _acquire(lock, layout)
     spider_cls: type[NewsSpider] = NewsSpider
@@ -141,6 +152,12 @@ def _preflight(
             layout,
             sites,
             lambda: state_factory(settings, layout),
+            # The crawl's own limits and workers: one setting each, read from the same settings.
+            max_decoded=settings.getint("NEWSARCHIVE_MAX_DECODED_SIZE"),
+            workers=lambda stats: PageWorkers(
+                stats, settings.getint("NEWSARCHIVE_TEXT_WORKERS"), settings.getfloat("NEWSARCHIVE_TEXT_TIMEOUT")
+            ),
+            text_attempts=text_attempts,
             info=warcinfo_fields(settings),
             prefix=settings.get("NEWSARCHIVE_WARC_PREFIX"),
             max_size=settings.getint("NEWSARCHIVE_WARC_MAX_SIZE"),
@@ -153,7 +170,9 @@ def _preflight(
         ) from exc
     except OSError as exc:
         raise RecoveryError(f"cannot repair files left by a killed run: {exc}") from exc
-    return _Ready(settings, sites, spider_cls, recovery.as_dict())
+    return _Ready(
+        settings, sites, spider_cls, recovery.as_dict(), recovery.stats, dict(recovery.languages)
+    )
 
 
 def _load_sites(sources: Path, settings: Settings) -> tuple[Site, ...]:
@@ -262,8 +281,13 @@ def _crawl(ready: _Ready, sources: Path, layout: ArchiveLayout, options: CrawlOp
     process.crawl(crawler, sources=str(sources))
     process.start()
     shutil.rmtree(layout.queue_dir, ignore_errors=True)
-    stats = crawler.stats.get_stats() if crawler.stats else {}
+    stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
+    for key, count in ready.recovery_stats.items():  # the start of the run's texts count too
+        stats[key] = stats.get(key, 0) + count
+    languages = Counter(ready.recovery_languages)
     archiver = crawler.get_extension(Archiver) if crawler.extensions else None
+    if archiver is not None:
+        languages.update(archiver.languages)
     files = tuple(str(p.relative_to(layout.root)) for p in (archiver.files_closed() if archiver else []))
     distributed: dict[str, Any] | None = None
     if options.redis_url:
@@ -280,7 +304,7 @@ def _crawl(ready: _Ready, sources: Path, layout: ArchiveLayout, options: CrawlOp
         archiver_started=archiver is not None,
         fatal_error=archiver.fatal_error if archiver else None,
         unavailable_error=archiver.unavailable_error if archiver else None,
-        languages=dict(archiver.languages) if archiver else {},
+        languages=dict(languages),
         files_written=files,
         index_note=_update_indexes(layout) if files else "no new files",
         recovered=ready.recovered,

@@ -14,8 +14,10 @@ Precedence of a crawl that started (the first row that holds wins):
         later state writes fail too; the cause is Redis)
     74  an archive write failed
      4  interrupted (SIGTERM/SIGINT) or stopped for another reason (a limit)
-     3  finished, with a failing site: nothing fetched but errors, or an error rate above
-        ``max_error_rate``
+     3  finished, with a failing site: nothing fetched but errors, an error rate above
+        ``max_error_rate``, or a share of article pages whose text extraction failed (worker
+        crash, timeout, import error) above ``max_error_rate`` (pages where the extractor ran
+        and found no text, such as a video page, are no failures)
      0  finished
 
 A run stopped before the crawl (the pre-flight) gets the code of its error from
@@ -91,9 +93,14 @@ class Outcome:
 
 
 def failing_sites(summaries: Mapping[str, SiteSummary], max_error_rate: float) -> list[SiteSummary]:
-    """Sites that fetched nothing but had errors, or whose error rate exceeds ``max_error_rate``."""
+    """Sites that fetched nothing but had errors, whose error rate exceeds ``max_error_rate``, or
+    whose share of failed text extractions (:attr:`SiteSummary.text_failure_rate`) exceeds it."""
     return [
-        s for s in summaries.values() if (s.fetched == 0 and s.error_count) or s.error_rate > max_error_rate
+        s
+        for s in summaries.values()
+        if (s.fetched == 0 and s.error_count)
+        or s.error_rate > max_error_rate
+        or s.text_failure_rate > max_error_rate
     ]
 
 
@@ -155,6 +162,9 @@ def _summary(
             "revisits": sum(s.unchanged for s in sites),
             "errors": sum(s.error_count for s in sites),
             "records": _suffixed(crawl.stats, "newsarchive/records/"),
+            "text_failed": sum(s.text_failed for s in sites),
+            "text_empty": sum(s.text_empty for s in sites),
+            "text_given_up": sum(s.text_given_up for s in sites),
         },
         "sites": {name: s.as_dict() for name, s in summaries.items()},
         "files_written": list(crawl.files_written),

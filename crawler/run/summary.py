@@ -12,7 +12,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-_COUNTERS = ("discovered", "fetched", "new", "changed", "unchanged", "http_errors")
+_COUNTERS = (
+    "discovered",
+    "fetched",
+    "new",
+    "changed",
+    "unchanged",
+    "http_errors",
+    "text_failed",
+    "text_empty",
+    "text_given_up",
+)
+#: Stats groups ``newsarchive/site/SITE/GROUP/NAME`` -> the attribute that holds them by name.
+_GROUPS = {"errors": "errors", "cut": "cut", "skipped": "skipped", "text_failed": "text_failures"}
 
 
 @dataclass(slots=True)
@@ -28,6 +40,23 @@ class SiteSummary:
     cut: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
     languages: dict[str, int] = field(default_factory=dict)
+    # Article pages whose text extraction failed (worker crash, timeout, error), this run
+    # (crawl and start-of-run completion), by cause in text_failures; text_given_up: of those,
+    # the ones whose last allowed attempt it was. text_empty: the extractor ran and found no text.
+    text_failed: int = 0
+    text_empty: int = 0
+    text_given_up: int = 0
+    text_failures: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def texts_written(self) -> int:
+        return sum(self.languages.values())
+
+    @property
+    def text_failure_rate(self) -> float:
+        """Share of this run's article pages sent to extraction whose extraction failed."""
+        attempted = self.texts_written + self.text_empty + self.text_failed
+        return self.text_failed / attempted if attempted else 0.0
 
     @property
     def error_count(self) -> int:
@@ -52,6 +81,10 @@ class SiteSummary:
             "cut": dict(sorted(self.cut.items())),
             "skipped": dict(sorted(self.skipped.items())),
             "languages": dict(sorted(self.languages.items(), key=lambda kv: -kv[1])),
+            "text_failed": self.text_failed,
+            "text_empty": self.text_empty,
+            "text_given_up": self.text_given_up,
+            "text_failures": dict(sorted(self.text_failures.items())),
         }
 
 
@@ -71,11 +104,11 @@ def site_summaries(
         metric = parts[3]
         if metric in _COUNTERS and len(parts) == 4:
             setattr(site, metric, getattr(site, metric) + value)
-        elif metric in ("errors", "cut", "skipped") and len(parts) == 5:
+        elif metric in _GROUPS and len(parts) == 5:
             groups[name][metric][parts[4]] = value
     for name, metrics in groups.items():
         for metric, values in metrics.items():
-            getattr(sites[name], metric).update(values)
+            getattr(sites[name], _GROUPS[metric]).update(values)
     for (name, lang), count in languages.items():
         sites.setdefault(name, SiteSummary(name)).languages[lang] = count
     return sites
@@ -107,6 +140,10 @@ def human_summary(summary: dict[str, Any]) -> str:
         )
         if site["cut"]:
             lines.append("    cut by limits: " + ", ".join(f"{k} {v}" for k, v in site["cut"].items()))
+        if site.get("text_failed"):
+            causes = ", ".join(f"{k} {v}" for k, v in site.get("text_failures", {}).items())
+            given_up = f"; {site['text_given_up']} given up" if site.get("text_given_up") else ""
+            lines.append(f"    text extraction failed: {site['text_failed']} pages ({causes}){given_up}")
     files = summary.get("files_written", [])
     lines.append(f"  files written: {len(files)} in {summary['archive_dir']}")
     lines.extend(f"    {f}" for f in files)

@@ -16,12 +16,20 @@ import pytest
 
 from archive.layout import ArchiveLayout
 from archive.records import RecordFactory, WarcRecord, serialize
-from archive.recovery import PendingText, RecoveryReport, conversion_ids, reconcile_state, repair_files
+from archive.recovery import (
+    PendingText,
+    RecoveryReport,
+    conversion_ids,
+    reconcile_state,
+    repair_files,
+    stored_pending,
+)
 from archive.state import NO_TEXT, SqliteStateStore, UrlState
 from archive.writer import WarcFileWriter
 from tests.helpers import fixed_factory
 
 DATE = "2024-05-06T07:08:09.000000Z"
+LIMIT = 32 * 1024 * 1024  # the crawl's NEWSARCHIVE_MAX_DECODED_SIZE
 LATER = "2024-05-07T07:08:09.000000Z"
 SITE = "https://news.example"
 
@@ -86,7 +94,9 @@ def recover(layout: ArchiveLayout, state: SqliteStateStore) -> tuple[list[Pendin
     report = RecoveryReport()
     results = repair_files(layout, report)
     known = conversion_ids(results, layout.text_dir, state, report)
-    pending = list(reconcile_state(results, layout.capture_dir, state, is_article, known, report))
+    pending = list(
+        reconcile_state(results, layout.capture_dir, state, is_article, known, report, max_decoded=LIMIT)
+    )
     return pending, report
 
 
@@ -247,7 +257,9 @@ def test_pending_texts_come_one_at_a_time(tmp_path: Path) -> None:
     seen: list[int] = []
     tracemalloc.start()
     try:
-        for item in reconcile_state(results, layout.capture_dir, state, is_article, known, report):
+        for item in reconcile_state(
+            results, layout.capture_dir, state, is_article, known, report, max_decoded=LIMIT
+        ):
             seen.append(len(item.body))
             del item  # what the caller does once the text is written
         peak = tracemalloc.get_traced_memory()[1]
@@ -256,3 +268,102 @@ def test_pending_texts_come_one_at_a_time(tmp_path: Path) -> None:
     assert seen == [BODY] * MANY
     assert report.state_updated == MANY
     assert peak < 5 * BODY, f"peak {peak / BODY:.1f} bodies of memory for {MANY} pending texts"
+
+
+# --- pending texts of any run, read back from their stored responses ------------------------------
+
+
+def stored(layout: ArchiveLayout, state: SqliteStateStore, bodies: dict[str, bytes], **head: str) -> None:
+    """Responses written by a real writer, the state pointing at each (file, offset): text pending."""
+    factory = fixed_factory()
+    writer = WarcFileWriter(layout.capture_dir, "NEWSARCHIVE", factory=factory, fsync=False)
+    extra = "".join(f"{k}: {v}\r\n" for k, v in head.items())
+    for path, body in bodies.items():
+        head_block = (
+            f"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=windows-1256\r\n{extra}"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        response = factory.response(SITE + path, DATE, head_block, body)
+        (where,) = writer.write([request(factory, path), response])[1:]
+        state.put(article_state(response, record_file=where.filename, record_offset=where.offset))
+    writer.close()
+
+
+def pending_of(layout: ArchiveLayout, state: SqliteStateStore, limit: int = LIMIT) -> tuple[list[PendingText], RecoveryReport]:
+    report = RecoveryReport()
+    return list(stored_pending(layout.capture_dir, state, report, max_decoded=limit)), report
+
+
+def test_a_pending_text_is_read_back_from_its_stored_response(tmp_path: Path) -> None:
+    layout = ArchiveLayout(tmp_path)
+    layout.create()
+    state = SqliteStateStore(layout.state_dir / "state.sqlite3")
+    bodies = {"/news/a": b"<html><p>a</p></html>", "/news/b": b"<html><p>b</p></html>"}
+    stored(layout, state, bodies)
+    done = state.get(SITE + "/news/a")
+    assert done is not None
+    state.put(replace(done, text_record_id="<urn:uuid:text-a>"))  # a's text is written: not pending
+    (item,), report = pending_of(layout, state)
+    assert (item.url, item.body, item.charset, item.readable) == (SITE + "/news/b", bodies["/news/b"], "windows-1256", True)
+    assert item.state == state.get(SITE + "/news/b") and item.response_id == item.state.record_id
+    assert report.texts_elsewhere == 0
+
+
+def test_a_gzipped_response_is_decoded_under_the_crawls_limit(tmp_path: Path) -> None:
+    layout = ArchiveLayout(tmp_path)
+    layout.create()
+    state = SqliteStateStore(layout.state_dir / "state.sqlite3")
+    page_body = b"<html><p>" + b"news " * 4000 + b"</p></html>"  # 20 KB decoded
+    stored(layout, state, {"/news/a": gzip.compress(page_body)}, **{"Content-Encoding": "gzip"})
+    (item,), _ = pending_of(layout, state)
+    assert item.body == page_body
+    (item,), _ = pending_of(layout, state, limit=10_000)  # NEWSARCHIVE_MAX_DECODED_SIZE=10000
+    assert item.readable and item.body == b"", "too large to decode: no text, as in the crawl"
+
+
+def test_a_response_that_cannot_be_read_back_is_handed_out_as_unreadable(tmp_path: Path) -> None:
+    layout = ArchiveLayout(tmp_path)
+    layout.create()
+    state = SqliteStateStore(layout.state_dir / "state.sqlite3")
+    stored(layout, state, {"/news/a": b"<html>a</html>", "/news/b": b"<html>b</html>"})
+    a, b = state.get(SITE + "/news/a"), state.get(SITE + "/news/b")
+    assert a is not None and b is not None and a.record_offset is not None
+    state.put(replace(a, record_offset=a.record_offset + 1))  # not the start of a record
+    state.put(replace(b, record_offset=a.record_offset))  # another record than b's
+    items, _ = pending_of(layout, state)
+    assert [(i.url, i.readable, i.body) for i in items] == [(a.url, False, b""), (b.url, False, b"")]
+
+
+def test_a_response_in_another_archive_is_left_to_it(tmp_path: Path) -> None:
+    """Distributed mode: the shared state names files of every worker's directory."""
+    layout = ArchiveLayout(tmp_path)
+    layout.create()
+    state = SqliteStateStore(layout.state_dir / "state.sqlite3")
+    stored(layout, state, {"/news/a": b"<html>a</html>"})
+    a = state.get(SITE + "/news/a")
+    assert a is not None
+    state.put(replace(a, record_file="NEWSARCHIVE-20240506070809-00000-other-worker-9.warc.gz"))
+    items, report = pending_of(layout, state)
+    assert items == [] and report.texts_elsewhere == 1
+
+
+def test_recovery_of_a_torn_file_decodes_under_the_crawls_limit(tmp_path: Path) -> None:
+    """One limit: a body the crawl would not decode (NEWSARCHIVE_MAX_DECODED_SIZE) is not decoded here."""
+    layout = ArchiveLayout(tmp_path)
+    layout.create()
+    factory = fixed_factory()
+    page_body = b"<html><p>" + b"news " * 4000 + b"</p></html>"
+    packed = gzip.compress(page_body)
+    head = (
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\n"
+        f"Content-Length: {len(packed)}\r\n\r\n"
+    ).encode()
+    response = factory.response(SITE + "/news/big", DATE, head, packed)
+    left_open(layout.capture_dir, "NEWSARCHIVE-x.warc.gz", factory, [response, page(factory, "/torn", b"x")])
+    state = SqliteStateStore(layout.state_dir / "state.sqlite3")
+    report = RecoveryReport()
+    results = repair_files(layout, report)
+    (item,) = reconcile_state(results, layout.capture_dir, state, is_article, {}, report, max_decoded=10_000)
+    assert item.body == b""
+    big = state.get(SITE + "/news/big")
+    assert big is not None and big.content_digest is None, "not decoded, as the crawl would not"

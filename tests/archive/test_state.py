@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.state import SqliteStateStore, StateError, UrlState
+from archive.state import NO_TEXT, TEXT_FAILED, SqliteStateStore, StateError, UrlState, pending_texts
 
 
 def full_state(url: str = "https://example.com/ur/news/1") -> UrlState:
@@ -31,6 +31,7 @@ def full_state(url: str = "https://example.com/ur/news/1") -> UrlState:
         text_record_id="<urn:uuid:2>",
         published="2024-05-01T09:00:00+05:00",
         first_seen="2024-04-01T00:00:00.000000Z",
+        text_attempts=2,
     )
 
 
@@ -161,3 +162,102 @@ def test_corrupt_row_is_a_state_error(tmp_path: Path) -> None:
     store = SqliteStateStore(path)
     with pytest.raises(StateError):
         store.get("https://x.example/")
+
+
+# --- which captures still need their text --------------------------------------------------------
+
+
+def article(url: str, **changes: object) -> UrlState:
+    """An article whose response is archived; its text pending unless ``changes`` say otherwise."""
+    base = UrlState(
+        url=f"https://example.com/news/{url}",
+        status=200,
+        record_id=f"<urn:uuid:{url}>",
+        record_date="2024-05-01T00:00:00.000000Z",
+        record_file="cap-1.warc.gz",
+        record_offset=100,
+        is_article=True,
+    )
+    return UrlState(**{**asdict(base), **changes})  # type: ignore[arg-type]
+
+
+KINDS = {
+    "pending": article("pending"),
+    "failed-once": article("failed-once", text_attempts=1),
+    "written": article("written", text_record_id="<urn:uuid:text>"),
+    "no-text": article("no-text", text_record_id=NO_TEXT),
+    "given-up": article("given-up", text_record_id=TEXT_FAILED, text_attempts=3),
+    "not-found": article("not-found", status=404),
+    "index-page": article("index-page", is_article=False),
+}
+
+
+def test_the_state_knows_which_captures_still_need_their_text(tmp_path: Path) -> None:
+    store = SqliteStateStore(tmp_path / "s.sqlite3")
+    for state in KINDS.values():
+        store.put(state)
+    assert list(pending_texts(store)) == [KINDS["failed-once"], KINDS["pending"]]
+    store.put(article("pending", text_record_id="<urn:uuid:done>"))  # its text is written
+    store.put(article("written", record_id="<urn:uuid:newer>"))  # a new response: its text is pending
+    assert [s.url.rsplit("/", 1)[1] for s in pending_texts(store)] == ["failed-once", "written"]
+    store.close()
+    reopened = SqliteStateStore(tmp_path / "s.sqlite3")
+    assert [s.url.rsplit("/", 1)[1] for s in pending_texts(reopened)] == ["failed-once", "written"]
+    reopened.close()
+
+
+def test_pending_texts_come_from_an_index_not_from_every_row(tmp_path: Path) -> None:
+    """A big archive's state is not read URL by URL at the start of every run."""
+    path = tmp_path / "s.sqlite3"
+    store = SqliteStateStore(path)
+    store.put(KINDS["pending"])
+    with sqlite3.connect(path) as db:  # a row the index does not know of, written around the store
+        db.execute(
+            "INSERT INTO url_state (url, data) VALUES (?, ?)",
+            (KINDS["failed-once"].url, json.dumps(asdict(KINDS["failed-once"]))),
+        )
+    assert [s.url for s in pending_texts(store)] == [KINDS["pending"].url]
+    store.close()
+
+
+def test_a_state_of_an_older_version_has_its_pending_texts_found(tmp_path: Path) -> None:
+    """Rows written before the index existed (and before text_attempts): indexed once, on open."""
+    path = tmp_path / "s.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE url_state (url TEXT PRIMARY KEY, data TEXT NOT NULL)")
+        for state in KINDS.values():
+            old = {k: v for k, v in asdict(state).items() if k != "text_attempts"}
+            db.execute("INSERT INTO url_state (url, data) VALUES (?, ?)", (state.url, json.dumps(old)))
+    store = SqliteStateStore(path)
+    assert [s.url.rsplit("/", 1)[1] for s in pending_texts(store)] == ["failed-once", "pending"]
+    assert {s.text_attempts for s in store} == {0}, "an older row has no failed attempt"
+    store.close()
+
+
+class DictStore:
+    """A custom NEWSARCHIVE_STATE_STORE: the protocol only, no index of pending texts."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, UrlState] = {}
+
+    def get(self, url: str) -> UrlState | None:
+        return self.rows.get(url)
+
+    def put(self, state: UrlState) -> None:
+        self.rows[state.url] = state
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(list(self.rows.values()))
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_store_without_an_index_is_scanned() -> None:
+    store = DictStore()
+    for state in KINDS.values():
+        store.put(state)
+    found = pending_texts(store)
+    first = next(found)
+    store.put(article("failed-once", text_record_id="<urn:uuid:done>"))  # written while iterating
+    assert [first.url, *(s.url for s in found)] == [KINDS["pending"].url]

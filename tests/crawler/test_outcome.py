@@ -38,7 +38,9 @@ def site_stats(name: str, **counts: int) -> dict[str, int]:
     out: dict[str, int] = {}
     for key, value in counts.items():
         group, _, kind = key.partition("_")
-        if group in ("errors", "cut", "skipped") and kind:
+        if key.startswith("text_failed_"):  # text_failed_timeout=2: failures by cause
+            out[f"newsarchive/site/{name}/text_failed/{key.removeprefix('text_failed_')}"] = value
+        elif group in ("errors", "cut", "skipped") and kind:
             out[f"newsarchive/site/{name}/{group}/{kind}"] = value
         else:
             out[f"newsarchive/site/{name}/{key}"] = value
@@ -189,6 +191,46 @@ def test_74_archive_write_failed() -> None:
     )
 
 
+# --- 3: a site whose article pages mostly got no text because extraction failed --------------
+
+
+def texts(name: str, written: int, lang: str = "en") -> dict[tuple[str, str], int]:
+    return {(name, lang): written} if written else {}
+
+
+def test_3_a_site_whose_text_extraction_failed_for_most_pages() -> None:
+    stats = {**healthy(), **site_stats("b", text_failed=3, **{"text_failed_worker process died": 3})}
+    crawl = facts(stats=stats, languages={**texts("a", 5), **texts("b", 0)})
+    assert outcome_of(crawl) == (exitcodes.SITE_ERRORS, "finished with failing sites: b")
+    # Pages where the extractor ran and found no text (a video page) are no failures.
+    empty = {**healthy(), **site_stats("b", text_empty=3)}
+    assert outcome_of(facts(stats=empty)) == (exitcodes.OK, "finished")
+    # An interruption still wins (row 4 before row 3).
+    assert outcome_of(facts("shutdown", stats=stats)) == (exitcodes.INTERRUPTED, "interrupted")
+
+
+def test_the_failed_text_share_counts_written_empty_and_failed_pages() -> None:
+    # a: 2 failed of 2 written + 1 empty + 2 failed = 0.4; b: 3 of 1 + 1 + 3 = 0.6
+    stats = {
+        **healthy(),
+        **site_stats("a", text_failed=2, text_empty=1),
+        **site_stats("b", text_failed=3, text_empty=1),
+    }
+    crawl = facts(stats=stats, languages={**texts("a", 2), **texts("b", 1)})
+    assert outcome_of(crawl) == (exitcodes.SITE_ERRORS, "finished with failing sites: b")
+    summaries = site_summaries(dict(crawl.stats), ["a", "b"], dict(crawl.languages))
+    assert summaries["a"].text_failure_rate == pytest.approx(0.4)
+    assert summaries["b"].text_failure_rate == pytest.approx(0.6)
+    # The same threshold as fetch errors (--max-error-rate); a share at the maximum is no failure.
+    assert [s.name for s in failing_sites(summaries, 0.3)] == ["a", "b"]
+    assert [s.name for s in failing_sites(summaries, 0.6)] == []
+
+
+def test_text_failures_and_fetch_errors_name_each_site_once() -> None:
+    stats = {**site_stats("a", errors_dns=2, text_failed=1), **site_stats("b", fetched=2, text_failed=2)}
+    assert outcome_of(facts(stats=stats)) == (exitcodes.SITE_ERRORS, "finished with failing sites: a, b")
+
+
 # --- precedence ---------------------------------------------------------------------------------
 
 
@@ -252,7 +294,8 @@ def full_facts(**kw: Any) -> CrawlFacts:
     stats = {
         **site_stats("a", discovered=20, fetched=10, new=4, changed=1, unchanged=5, errors_timeout=2),
         **site_stats("a", cut_max_pages=7, skipped_robots_txt=1, http_errors=1),
-        **site_stats("b", fetched=3, new=3),
+        **site_stats("b", fetched=3, new=3, text_empty=1, text_failed=2, text_given_up=1),
+        **site_stats("b", **{"text_failed_worker process died": 1, "text_failed_timeout after 120s": 1}),
         **site_stats("stray", fetched=1),  # in the stats, not in the sources file
         "newsarchive/records/response": 13,
         "newsarchive/records/revisit": 5,
@@ -262,7 +305,7 @@ def full_facts(**kw: Any) -> CrawlFacts:
     return facts(
         stats=stats,
         sites=("a", "b", "quiet"),
-        languages={("a", "ur"): 3, ("a", "en"): 5, ("b", "hi"): 3},
+        languages={("a", "ur"): 3, ("a", "en"): 5, ("b", "hi"): 7},
         files_written=("warc/x-00000.warc.gz", "text/x-00000.warc.gz"),
         index_note="1 file(s) indexed, 18 index lines",
         recovered={"files_repaired": 1, "texts_completed": 0},
@@ -301,6 +344,9 @@ def test_summary_totals() -> None:
         "revisits": 5,
         "errors": 3,
         "records": {"response": 13, "revisit": 5},
+        "text_failed": 2,
+        "text_empty": 1,
+        "text_given_up": 1,
     }
 
 
@@ -320,11 +366,21 @@ def test_summary_per_site() -> None:
         "cut": {"max_pages": 7},
         "skipped": {"robots_txt": 1},
         "languages": {"en": 5, "ur": 3},
+        "text_failed": 0,
+        "text_empty": 0,
+        "text_given_up": 0,
+        "text_failures": {},
     }
     assert list(sites["a"]["languages"]) == ["en", "ur"]  # most frequent first
     assert sites["quiet"]["fetched"] == 0 and sites["quiet"]["errors"] == {}
     assert sites["stray"]["fetched"] == 1
-    assert sites["b"]["languages"] == {"hi": 3}
+    assert sites["b"]["languages"] == {"hi": 7}
+    assert {k: sites["b"][k] for k in list(sites["b"])[-4:]} == {
+        "text_failed": 2,
+        "text_empty": 1,
+        "text_given_up": 1,
+        "text_failures": {"timeout after 120s": 1, "worker process died": 1},
+    }
 
 
 def test_summary_distributed_only_in_distributed_mode() -> None:
@@ -354,6 +410,7 @@ def test_summary_is_json_and_reads_as_text() -> None:
         "8 articles archived, 5 revisits, 3 errors"
     )
     assert "  files written: 2 in archive" in text
+    assert "    text extraction failed: 2 pages (timeout after 120s 1, worker process died 1); 1 given up" in text
 
 
 def test_decide_does_not_change_its_inputs() -> None:
@@ -479,6 +536,22 @@ def test_shell_an_invalid_page_limit_is_a_configuration_error(
     options = CrawlOptions(extra_settings={"NEWSARCHIVE_MAX_PAGES": "many"})
     assert run_crawl(sources, tmp_path / "archive", options) == exitcodes.CONFIG
     assert capsys.readouterr().err == "newsarchive: NEWSARCHIVE_MAX_PAGES must be an integer, got 'many'\n"
+
+
+@pytest.mark.usefixtures("project_settings")
+def test_shell_an_invalid_number_of_text_attempts_is_a_configuration_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from crawler.run.crawl import CrawlOptions, run_crawl
+
+    sources = tmp_path / "sources.toml"
+    sources.write_text(SOURCES, encoding="utf-8")
+    options = CrawlOptions(extra_settings={"NEWSARCHIVE_TEXT_ATTEMPTS": "0"})
+    assert run_crawl(sources, tmp_path / "archive", options) == exitcodes.CONFIG
+    assert capsys.readouterr().err == (
+        "newsarchive: NEWSARCHIVE_TEXT_ATTEMPTS must be a whole number of at least 1, got '0'\n"
+    )
+    assert not (tmp_path / "archive").exists(), "refused before anything is created"
 
 
 @pytest.mark.usefixtures("project_settings")

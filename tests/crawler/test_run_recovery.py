@@ -7,21 +7,31 @@ with :func:`archive.textrecords.article_records`, the function the crawl's archi
 
 from __future__ import annotations
 
+import gzip
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 
+from archive.capture import Exchange
+from archive.http import ResponseHead
 from archive.layout import ArchiveLayout
 from archive.records import RecordFactory, WarcRecord, serialize, warc_fields
 from archive.repair import iter_members, iter_records
-from archive.state import NO_TEXT, UrlState
+from archive.state import NO_TEXT, TEXT_FAILED, UrlState
 from archive.textjob import run_text_job
 from archive.textrecords import article_records
 from archive.writer import DEFAULT_MAX_SIZE
 from crawler.extensions.archiver import TEXT_DESCRIPTION, Archiver, sqlite_state_for
-from crawler.run.recovery import RECOVERED_FIELD, recover_archive
+from crawler.extensions.workers import PageWorkers
+from crawler.parse.pagejob import PageAnalysis
+from crawler.run.crawl import CrawlOptions, _preflight
+from crawler.run.lock import ArchiveLock
+from crawler.run.recovery import RECOVERED_FIELD, RunStats, recover_archive
 from crawler.sources import Site
+from tests.crawler import worker_jobs
 from tests.helpers import fixed_ids
 
 PREFIX = "NEWSARCHIVE"  # the default NEWSARCHIVE_WARC_PREFIX
@@ -47,6 +57,16 @@ ARTICLE = (
 NO_ARTICLE = b"<html><body><nav><a href='/'>home</a></nav></body></html>"
 KILLED_CAPTURE = "NEWSARCHIVE-20240506070809-00000-host-7.warc.gz"
 INJECTED = "11111111-0000-0000-0000-"
+LIMIT = 32 * 1024 * 1024  # the crawl's NEWSARCHIVE_MAX_DECODED_SIZE
+
+
+def workers(stats: RunStats) -> PageWorkers:
+    """The crawl's text workers (real processes), as the pre-flight makes them."""
+    return PageWorkers(stats, workers=2, timeout=60)
+
+
+def no_workers(stats: RunStats) -> PageWorkers:
+    pytest.fail("text workers were started without a missing text")
 
 
 def response(factory: RecordFactory, path: str, body: bytes) -> WarcRecord:
@@ -101,7 +121,9 @@ def as_written(record: WarcRecord, warcinfo_id: str) -> bytes:
 
 def test_missing_texts_are_written_as_article_records_builds_them(tmp_path: Path) -> None:
     layout, responses, known = killed_run(tmp_path)
-    report = recover_archive(layout, [SITE], factory=RecordFactory(make_id=fixed_ids(INJECTED)))
+    report = recover_archive(
+        layout, [SITE], max_decoded=LIMIT, workers=workers, factory=RecordFactory(make_id=fixed_ids(INJECTED))
+    )
     assert report.texts_completed == 2
     assert report.files_repaired == [KILLED_CAPTURE]
 
@@ -159,7 +181,7 @@ def test_missing_texts_are_written_as_article_records_builds_them(tmp_path: Path
 def test_recovery_writes_with_the_crawl_archivers_names_and_warcinfo(tmp_path: Path) -> None:
     info = [("software", "newsarchive/test"), ("isPartOf", "run-1")]
     layout, _, _ = killed_run(tmp_path / "killed")
-    recover_archive(layout, [SITE], info=info)
+    recover_archive(layout, [SITE], max_decoded=LIMIT, workers=workers, info=info)
     text_path, text_records = written(layout.text_dir, f"{PREFIX}-TEXT")
     capture_path, capture_records = written(layout.capture_dir, PREFIX)
     assert text_records[0].endswith(warc_fields([*info, TEXT_DESCRIPTION]) + b"\r\n\r\n")
@@ -180,17 +202,17 @@ def test_recovery_writes_with_the_crawl_archivers_names_and_warcinfo(tmp_path: P
 
 def test_the_default_warcinfo_is_todays(tmp_path: Path) -> None:
     layout, _, _ = killed_run(tmp_path)
-    recover_archive(layout, [SITE])
+    recover_archive(layout, [SITE], max_decoded=LIMIT, workers=workers)
     _, text_records = written(layout.text_dir, f"{PREFIX}-TEXT")
     _, capture_records = written(layout.capture_dir, PREFIX)
     assert text_records[0].endswith(warc_fields([TEXT_DESCRIPTION]) + b"\r\n\r\n")
     assert capture_records[0].endswith(b"Content-Length: 0\r\n\r\n\r\n\r\n")
 
 
-def test_without_open_files_nothing_is_opened(tmp_path: Path) -> None:
+def test_without_open_files_or_pending_texts_nothing_is_written(tmp_path: Path) -> None:
     layout = ArchiveLayout(tmp_path)
     layout.create()
-    report = recover_archive(layout, [SITE], lambda: pytest.fail("the state was opened"))
+    report = recover_archive(layout, [SITE], max_decoded=LIMIT, workers=no_workers)
     assert report.as_dict() == {
         "files_repaired": [],
         "files_removed": [],
@@ -198,7 +220,11 @@ def test_without_open_files_nothing_is_opened(tmp_path: Path) -> None:
         "records_kept": 0,
         "state_updated": 0,
         "texts_completed": 0,
+        "texts_failed": 0,
+        "texts_given_up": 0,
+        "texts_elsewhere": 0,
     }
+    assert list(layout.capture_dir.iterdir()) == list(layout.text_dir.iterdir()) == []
 
 
 def test_without_missing_texts_no_file_is_written(tmp_path: Path) -> None:
@@ -208,7 +234,186 @@ def test_without_missing_texts_no_file_is_written(tmp_path: Path) -> None:
     warcinfo = factory.warcinfo(KILLED_CAPTURE, DATE, [])
     members = [serialize(warcinfo), serialize(responses["/"], warcinfo_id=warcinfo.record_id)]
     (layout.capture_dir / f"{KILLED_CAPTURE}.open").write_bytes(b"".join(members))
-    report = recover_archive(layout, [SITE])
+    report = recover_archive(layout, [SITE], max_decoded=LIMIT, workers=no_workers)
     assert report.texts_completed == 0 and report.state_updated == 1
     assert [p.name for p in layout.capture_dir.iterdir()] == [KILLED_CAPTURE]
     assert list(layout.text_dir.iterdir()) == []
+
+
+# --- every run completes the texts still missing, from the stored responses ---------------------
+
+URL = "https://news.example/news/bridge"
+
+
+class Counts:
+    def __init__(self) -> None:
+        self.values: Counter[str] = Counter()
+
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
+        self.values[key] += count
+
+
+def crawled(root: Path, *, text: str | None) -> tuple[ArchiveLayout, Counts, str]:
+    """A crawl of one article whose text ``text`` ("failed": the extraction failed; "lost": the
+    page never came back from the spider; None: written), through the real archiver."""
+    counts = Counts()
+    archiver = Archiver(root, stats=counts, text_attempts=3)  # type: ignore[arg-type]
+    archiver.open()
+    head = ResponseHead("HTTP/1.1", 200, "OK", ((b"Content-Type", b"text/html; charset=utf-8"), (b"ETag", b'"1"')))
+    exchange = Exchange(URL, "GET", (), head, ARTICLE, ARTICLE, DATE)
+    plan = archiver.archive_exchange(exchange, site=SITE.name, is_article=True)
+    assert plan.awaits_text
+    if text == "failed":
+        archiver.archive_text(plan.state, plan.metadata_fields, None, site=SITE.name, error="worker process died")
+    elif text is None:
+        archiver.archive_text(plan.state, plan.metadata_fields, run_text_job(ARTICLE, URL, "utf-8"), site=SITE.name)
+    archiver.close()
+    return archiver.layout, counts, plan.record_id
+
+
+def records_of(directory: Path) -> list[tuple[str, dict[str, str], bytes]]:
+    out = []
+    for path in sorted(directory.glob("*.warc.gz")):
+        with path.open("rb") as fh:
+            out += [(r.rec_type, dict(r.rec_headers.headers), r.content_stream().read()) for r in ArchiveIterator(fh)]
+    return out
+
+
+def about(layout: ArchiveLayout, response_id: str) -> tuple[list[str], list[str]]:
+    """The capture metadata blocks about a response, and the ids of the conversions of it."""
+    metadata = [
+        body.decode()
+        for kind, h, body in records_of(layout.capture_dir)
+        if kind == "metadata" and h["WARC-Concurrent-To"] == response_id
+    ]
+    texts = [
+        h["WARC-Record-ID"]
+        for kind, h, _ in records_of(layout.text_dir)
+        if kind == "conversion" and h["WARC-Refers-To"] == response_id
+    ]
+    return metadata, texts
+
+
+def test_a_text_that_failed_in_the_crawl_is_completed_from_its_stored_response(tmp_path: Path) -> None:
+    layout, counts, response_id = crawled(tmp_path, text="failed")
+    assert counts.values["newsarchive/site/harbour-news/text_failed"] == 1
+    assert counts.values["newsarchive/site/harbour-news/text_failed/worker process died"] == 1
+    assert counts.values["newsarchive/text/empty"] == 0, "a failure is not 'no text'"
+    (failed,), texts = about(layout, response_id)
+    assert "text-extraction-error: worker process died" in failed and texts == []
+
+    report = recover_archive(layout, [SITE], max_decoded=LIMIT, workers=workers)
+    assert (report.texts_completed, report.texts_failed, report.files_repaired) == (1, 0, [])
+    assert report.languages == {(SITE.name, "eng"): 1}
+    assert "newsarchive/site/harbour-news/text_failed" not in report.stats
+    (_, completed), (conversion_id,) = about(layout, response_id)
+    assert f"conversion-record-id: {conversion_id}" in completed
+    assert "text-extraction-failed-before: 1" in completed
+    state = sqlite_state_for(layout)
+    try:
+        done = state.get(URL)
+        assert done is not None and done.text_record_id == conversion_id and done.text_attempts == 1
+    finally:
+        state.close()
+    again = recover_archive(layout, [SITE], max_decoded=LIMIT, workers=no_workers)
+    assert again.texts_completed == 0, "done once: nothing is pending"
+
+
+def test_a_page_whose_text_never_came_back_gets_its_records_from_the_next_run(tmp_path: Path) -> None:
+    """The spider's call to the workers raised, or the run stopped: the capture's metadata record
+    and its text were never written. The state still says the text is pending."""
+    layout, _, response_id = crawled(tmp_path, text="lost")
+    assert about(layout, response_id) == ([], [])
+    report = recover_archive(layout, [SITE], max_decoded=LIMIT, workers=workers)
+    assert report.texts_completed == 1
+    (metadata,), (conversion_id,) = about(layout, response_id)
+    assert f"conversion-record-id: {conversion_id}" in metadata
+    assert "text extracted at the start of a later run, from the stored response" in metadata
+
+
+def test_a_written_text_is_not_extracted_again(tmp_path: Path) -> None:
+    layout, _, _ = crawled(tmp_path, text=None)
+    assert recover_archive(layout, [SITE], max_decoded=LIMIT, workers=no_workers).texts_completed == 0
+
+
+class CrashingWorkers(PageWorkers):
+    """Real text workers whose job dies on every page (as a segfaulting parser would)."""
+
+    async def analyse(self, body: bytes, url: str, declared_charset: str | None, *, want_text: bool) -> PageAnalysis:
+        return await self.run(worker_jobs.crash_always, url=url)
+
+
+def test_attempts_that_fail_again_are_counted_until_the_text_is_given_up(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    layout, _, response_id = crawled(tmp_path, text="failed")  # attempt 1 of 3, in the crawl
+
+    def crashing(stats: RunStats) -> PageWorkers:
+        return CrashingWorkers(stats, workers=1, timeout=60)
+
+    second = recover_archive(layout, [SITE], max_decoded=LIMIT, workers=crashing)
+    assert (second.texts_completed, second.texts_failed, second.texts_given_up) == (0, 1, 0)
+    assert second.stats["newsarchive/site/harbour-news/text_failed"] == 1
+    assert second.stats["newsarchive/site/harbour-news/text_failed/worker process died"] == 1
+    assert "newsarchive/site/harbour-news/text_given_up" not in second.stats
+    caplog.clear()
+    third = recover_archive(layout, [SITE], max_decoded=LIMIT, workers=crashing)
+    assert (third.texts_failed, third.texts_given_up) == (1, 1)
+    assert third.stats["newsarchive/site/harbour-news/text_given_up"] == 1
+    lines = [r.getMessage() for r in caplog.records if "text extraction failed" in r.getMessage()]
+    assert lines == [
+        "text extraction failed for 1 pages of site harbour-news at the start of the run, from the stored "
+        "responses: worker process died (1); 1 given up after 3 attempts (NEWSARCHIVE_TEXT_ATTEMPTS)"
+    ]
+    metadata, texts = about(layout, response_id)
+    assert texts == [] and len(metadata) == 3, "one capture metadata record per failed attempt"
+    assert "text-extraction: failed (attempt 2 of 3)" in metadata[1]
+    assert "text-extraction: failed 3 time(s): given up" in metadata[2]
+    state = sqlite_state_for(layout)
+    try:
+        given_up = state.get(URL)
+        assert given_up is not None and given_up.text_record_id == TEXT_FAILED and given_up.text_attempts == 3
+    finally:
+        state.close()
+    # Given up: no later run tries it again (until the page changes and is archived anew).
+    assert recover_archive(layout, [SITE], max_decoded=LIMIT, workers=no_workers).texts_failed == 0
+
+
+def test_the_preflight_recovers_with_the_crawls_decode_limit(tmp_path: Path) -> None:
+    """Item 7: one limit, one setting. A killed run's gzipped article that decodes to 20 KB is not
+    decoded by a recovery run with NEWSARCHIVE_MAX_DECODED_SIZE=10000, as the crawl would not."""
+    page_body = ARTICLE + b"<!--" + b" " * 20_000 + b"-->"
+    packed = gzip.compress(page_body)
+    factory = RecordFactory(make_id=fixed_ids())
+    url = "https://news.example/news/big"
+    head = (
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Encoding: gzip\r\n"
+        f"Content-Length: {len(packed)}\r\n\r\n"
+    ).encode()
+    outcomes = {}
+    for limit in (None, 10_000):
+        layout = ArchiveLayout(tmp_path / f"limit-{limit}")
+        layout.create()
+        warcinfo = factory.warcinfo(KILLED_CAPTURE, DATE, [])
+        members = [serialize(warcinfo), serialize(factory.response(url, DATE, head, packed), warcinfo_id=warcinfo.record_id)]
+        (layout.capture_dir / f"{KILLED_CAPTURE}.open").write_bytes(b"".join(members))
+        sources = tmp_path / "sources.toml"
+        sources.write_text(
+            '[[sites]]\nname = "harbour-news"\nstart_urls = ["https://news.example/"]\n'
+            "article_urls = ['/news/']\n",
+            encoding="utf-8",
+        )
+        extra = {"NEWSARCHIVE_TEXT_WORKERS": 1} | ({"NEWSARCHIVE_MAX_DECODED_SIZE": limit} if limit else {})
+        lock = ArchiveLock(layout.lock_path)
+        try:
+            ready = _preflight(sources, layout, CrawlOptions(extra_settings=extra), "run-1", tmp_path / "log", lock)
+        finally:
+            lock.release()
+        state = sqlite_state_for(layout)
+        try:
+            big = state.get(url)
+        finally:
+            state.close()
+        assert big is not None and ready.recovered["files_repaired"] == [KILLED_CAPTURE]
+        outcomes[limit] = (big.content_digest is not None, big.text_record_id not in (None, NO_TEXT))
+    assert outcomes == {None: (True, True), 10_000: (False, False)}
