@@ -105,6 +105,9 @@ NEWSARCHIVE_MAX_PAGES = 1000  # per site, unless the sources file says otherwise
 NEWSARCHIVE_MAX_DEPTH = 3  # per site, unless the sources file says otherwise
 NEWSARCHIVE_TEXT_WORKERS = 0  # 0 = one per CPU core; extraction runs in worker processes
 NEWSARCHIVE_TEXT_TIMEOUT = 120  # seconds one page's extraction may take in a worker
+# Extraction attempts per capture (the crawl's, then one at the start of each later run, from the
+# stored response); after that the text is given up ("!" in the state) until the page changes.
+NEWSARCHIVE_TEXT_ATTEMPTS = 3
 NEWSARCHIVE_RUN_ID = ""  # set by the CLI
 # Requests waiting to be fetched go to Scrapy's disk queue (DIR/queue/RUN_ID, removed after the
 # run) instead of memory: a sitemap of 100,000 URLs queued at once is ~300 MB of Request
