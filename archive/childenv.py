@@ -43,15 +43,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from archive.errors import ForeignCodeError as ForeignCodeError  # raised here; the tree is in archive.errors
+
 #: The product's top-level packages: nothing else may provide them in a process of the product.
 PACKAGES = ("archive", "crawler")
 #: Set in the environment of a command restarted by :func:`restart_cleanly` (it restarts once).
 RESTARTED_ENV = "NEWSARCHIVE_CLEAN_RESTART"
 _DROPPED = ("PYTHONPATH", "SCRAPY_SETTINGS_MODULE", RESTARTED_ENV)
-
-
-class ForeignCodeError(ImportError):
-    """A process of the product imported ``archive`` or ``crawler`` from outside the product."""
 
 
 def product_root() -> Path:

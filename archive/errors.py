@@ -6,6 +6,7 @@
     ├── StateError                    the crawl state cannot be opened or used (corrupt, locked, unwritable)
     │   └── StateUnavailable          the state lives in a service that cannot be reached
     ├── ReplayEnvMissing              the replay environment (pywb, py-wacz) is not installed  [RuntimeError]
+    ├── ForeignCodeError              a process of the product imported archive/crawler from elsewhere [ImportError]
     └── WaczError                     ``wacz create`` or ``wacz validate`` failed              [RuntimeError]
 
 The library never chooses an exit code: the command layer maps these (``crawler/exitcodes.py``).
@@ -18,6 +19,7 @@ __all__ = [
     "ArchiveError",
     "DecodeError",
     "DecodedTooLarge",
+    "ForeignCodeError",
     "ReplayEnvMissing",
     "StateError",
     "StateUnavailable",
@@ -47,6 +49,11 @@ class StateUnavailable(StateError):
     Kept apart from :class:`StateError` because the cause is outside the archive: the run stops
     as "service unavailable" (cron retries later), not as a failed archive write.
     """
+
+
+class ForeignCodeError(ArchiveError, ImportError):
+    """A process of the product imported ``archive`` or ``crawler`` from outside the product
+    (the working directory, an inherited ``PYTHONPATH``): it refuses to run (:mod:`archive.childenv`)."""
 
 
 class ReplayEnvMissing(ArchiveError, RuntimeError):

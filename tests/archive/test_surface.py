@@ -89,3 +89,9 @@ def test_reading_and_writing_warc_files_loads_nothing_heavy() -> None:
 def test_the_text_names_do_load_the_extractor() -> None:
     """The probe works: a name that needs trafilatura brings it (so the tests above can fail)."""
     assert "trafilatura" in _heavy(_loaded_after("from archive import extract_article"))
+
+
+def test_the_whole_error_tree_is_public() -> None:
+    from archive import errors
+
+    assert set(errors.__all__) <= set(archive.__all__)

@@ -447,6 +447,7 @@ ERROR_CODES: list[tuple[type[BaseException], int]] = [
     (archive_errors.StateError, exitcodes.IO_ERROR),
     (archive_errors.StateUnavailable, exitcodes.UNAVAILABLE),
     (archive_errors.ReplayEnvMissing, exitcodes.SOFTWARE),
+    (archive_errors.ForeignCodeError, exitcodes.SOFTWARE),
     (archive_errors.WaczError, exitcodes.READ_FAILED),
     (KeyboardInterrupt, exitcodes.INTERRUPTED),
     (ValueError, exitcodes.SOFTWARE),  # unforeseen
