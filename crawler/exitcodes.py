@@ -25,7 +25,7 @@ TABLE = [
     (OK, "finished normally"),
     (READ_FAILED, "a read command (ls, text, index, wacz, replay) failed or found nothing; the message says which"),
     (USAGE, "bad command line"),
-    (SITE_ERRORS, "finished, but at least one site's error rate exceeded --max-error-rate"),
+    (SITE_ERRORS, "finished, but at least one site's error rate (fetches, or failed texts) exceeded --max-error-rate"),
     (INTERRUPTED, "interrupted (SIGTERM/SIGINT): in-flight pages finished, files closed, state saved"),
     (UNAVAILABLE, "Redis (distributed mode) unreachable or refused the credentials"),
     (SOFTWARE, "crawler failed to start or crashed (bug or broken install)"),
