@@ -34,7 +34,10 @@ CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0.25
 DOWNLOAD_TIMEOUT = 60
-RETRY_TIMES = 2
+RETRY_TIMES = 2  # three requests per URL at most (crawler/downloader/retry.py counts them)
+# A Retry-After on a 429 or 503 delays that URL's retry by as much, up to this many seconds
+# (longer asks are lowered to it, logged; 0 ignores the header). crawler/downloader/retry.py.
+NEWSARCHIVE_MAX_RETRY_AFTER = 60.0
 REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = True
 
@@ -68,6 +71,14 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.downloader.scope.ScopeMiddleware": 50,
     "crawler.downloader.capture.CaptureMiddleware": 950,
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    # Scrapy's robots.txt reader, at its place, but a robots.txt answering 5xx/429 disallows its
+    # host for the run (RFC 9309), counted as skipped/robots_unavailable (crawler/downloader/robots.py).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.downloader.robots.RobotsTxtMiddleware": 100,
+    # Scrapy's retries, at their place, counted per URL (fetched, retries, http_errors), with
+    # Retry-After honoured up to NEWSARCHIVE_MAX_RETRY_AFTER (crawler/downloader/retry.py).
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.downloader.retry.RetryMiddleware": 550,
     # Right after Scrapy's RobotsTxtMiddleware (100): paces each host by its robots.txt Crawl-delay.
     "crawler.downloader.crawldelay.CrawlDelayMiddleware": 110,
     # Scrapy's, at its place, but with the Public Suffix List bundled in tldextract: Scrapy's

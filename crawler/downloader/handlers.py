@@ -8,6 +8,11 @@ carry the status line the server sent, so this handler records, per request, Twi
 It subclasses private Scrapy classes (``_ScrapyAgent``); ``pyproject.toml`` pins Scrapy to the
 2.19 series for that reason. Upstream, exposing the reason phrase on ``Response`` would let us
 drop this module.
+
+It also turns off Twisted's own resend: ``HTTPConnectionPool`` sends a request a second time, by
+itself, when a reused keep-alive connection closes before any response. Scrapy's RetryMiddleware
+already retries that failure (``RETRY_TIMES``), so with both a URL was requested up to twice as
+often as the retry setting allows.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from crawler import meta
 
 if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
     from scrapy.http import Request, Response
     from twisted.internet.defer import Deferred
 
@@ -49,6 +55,11 @@ class _WireAgent(_ScrapyAgent):
 
 
 class WireHTTP11DownloadHandler(HTTP11DownloadHandler):
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        # Retries are RetryMiddleware's alone (RETRY_TIMES): no silent resend on a reused connection.
+        self._pool.retryAutomatically = False
+
     async def download_request(self, request: Request) -> Response:
         agent = _WireAgent(
             contextFactory=self._contextFactory,

@@ -299,7 +299,9 @@ class Archiver:
     def _count_capture(self, plan: CapturePlan, exchange: Exchange, site: str) -> None:
         inc = self.stats.inc_value
         inc(f"newsarchive/records/{plan.kind}")
-        inc(f"newsarchive/site/{site}/fetched")
+        # Every attempt archived is an exchange; ``fetched`` (once per URL, its final outcome)
+        # is counted by crawler.downloader.retry, after the retries.
+        inc(f"newsarchive/site/{site}/exchanges")
         if plan.kind == "revisit":
             inc(f"newsarchive/site/{site}/unchanged")
         elif plan.state.is_article and exchange.head.status == 200:

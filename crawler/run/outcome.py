@@ -14,8 +14,9 @@ Precedence of a crawl that started (the first row that holds wins):
         later state writes fail too; the cause is Redis)
     74  an archive write failed
      4  interrupted (SIGTERM/SIGINT) or stopped for another reason (a limit)
-     3  finished, with a failing site: nothing fetched but errors, an error rate above
-        ``max_error_rate``, or a share of article pages whose text extraction failed (worker
+     3  finished, with a failing site: no page answered (every URL's final outcome an error:
+        5xx, 429, no response; or refused because its host's robots.txt answered 5xx/429),
+        an error rate above ``max_error_rate`` (404/410 and other 4xx are answers), or a share of article pages whose text extraction failed (worker
         crash, timeout, import error) above ``max_error_rate`` (pages where the extractor ran
         and found no text, such as a video page, are no failures)
      0  finished
@@ -93,12 +94,14 @@ class Outcome:
 
 
 def failing_sites(summaries: Mapping[str, SiteSummary], max_error_rate: float) -> list[SiteSummary]:
-    """Sites that fetched nothing but had errors, whose error rate exceeds ``max_error_rate``, or
-    whose share of failed text extractions (:attr:`SiteSummary.text_failure_rate`) exceeds it."""
+    """Sites whose pages got no answer but errors or a robots.txt that answered an error
+    (:attr:`SiteSummary.answered`, :attr:`SiteSummary.robots_unavailable`), whose error rate
+    exceeds ``max_error_rate``, or whose share of failed text extractions
+    (:attr:`SiteSummary.text_failure_rate`) exceeds it."""
     return [
         s
         for s in summaries.values()
-        if (s.fetched == 0 and s.error_count)
+        if (s.answered == 0 and (s.error_count or s.robots_unavailable))
         or s.error_rate > max_error_rate
         or s.text_failure_rate > max_error_rate
     ]
@@ -165,6 +168,8 @@ def _summary(
             "text_failed": sum(s.text_failed for s in sites),
             "text_empty": sum(s.text_empty for s in sites),
             "text_given_up": sum(s.text_given_up for s in sites),
+            "exchanges": sum(s.exchanges for s in sites),
+            "retries": sum(s.retries for s in sites),
         },
         "sites": {name: s.as_dict() for name, s in summaries.items()},
         "files_written": list(crawl.files_written),

@@ -22,6 +22,10 @@ _COUNTERS = (
     "text_failed",
     "text_empty",
     "text_given_up",
+    "exchanges",
+    "retries",
+    "http_429",
+    "robots_txt",
 )
 #: Stats groups ``newsarchive/site/SITE/GROUP/NAME`` -> the attribute that holds them by name.
 _GROUPS = {"errors": "errors", "cut": "cut", "skipped": "skipped", "text_failed": "text_failures"}
@@ -47,6 +51,14 @@ class SiteSummary:
     text_empty: int = 0
     text_given_up: int = 0
     text_failures: dict[str, int] = field(default_factory=dict)
+    # fetched: URLs with a final outcome (a response of any status, after the retries), robots.txt
+    # included (robots_txt of them: read by the robots rules, no page of the site); exchanges:
+    # every attempt archived; retries: attempts tried again. http_errors (5xx) and http_429:
+    # final responses that are errors of the site; 404, 410 and other 4xx are answers.
+    exchanges: int = 0
+    retries: int = 0
+    http_429: int = 0
+    robots_txt: int = 0
 
     @property
     def texts_written(self) -> int:
@@ -60,12 +72,24 @@ class SiteSummary:
 
     @property
     def error_count(self) -> int:
-        return sum(self.errors.values()) + self.http_errors
+        """The site's URLs whose final outcome is an error: no response (``errors``), a 5xx or a 429."""
+        return sum(self.errors.values()) + self.http_errors + self.http_429
+
+    @property
+    def answered(self) -> int:
+        """The site's URLs (robots.txt aside) whose final response is no error (2xx, 3xx, 4xx)."""
+        return max(0, self.fetched - self.robots_txt - self.http_errors - self.http_429)
+
+    @property
+    def robots_unavailable(self) -> int:
+        """Requests not made because their host's robots.txt answered 5xx/429 (RFC 9309)."""
+        return self.skipped.get("robots_unavailable", 0)
 
     @property
     def error_rate(self) -> float:
-        attempts = self.fetched + sum(self.errors.values())
-        return self.error_count / attempts if attempts else 0.0
+        """Share of the site's URLs (robots.txt aside) whose final outcome is an error."""
+        attempts = self.fetched - self.robots_txt + sum(self.errors.values())
+        return self.error_count / attempts if attempts > 0 else 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -85,6 +109,9 @@ class SiteSummary:
             "text_empty": self.text_empty,
             "text_given_up": self.text_given_up,
             "text_failures": dict(sorted(self.text_failures.items())),
+            "exchanges": self.exchanges,
+            "retries": self.retries,
+            "http_errors_429": self.http_429,
         }
 
 

@@ -25,13 +25,17 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
 from w3lib.encoding import http_content_type_encoding
 
 from archive.urls import canonical_url
 from crawler import meta
 from crawler.downloader.capture import CaptureInfo
+from crawler.downloader.retry import is_error_status
+from crawler.downloader.robots import UNAVAILABLE as ROBOTS_UNAVAILABLE
+from crawler.downloader.robots import RobotsUnavailable
 from crawler.downloader.scope import is_private_host, site_is_private
-from crawler.errors import ArchiveWriteError, OutOfScope, Truncated
+from crawler.errors import ArchiveWriteError, NotDecodable, OutOfScope, Truncated
 from crawler.extensions.archiver import Archiver
 from crawler.extensions.workers import PageWorkers
 from crawler.items import ArticlePage
@@ -363,19 +367,40 @@ class NewsSpider(Spider):
                 yield self._request(owner, url, depth=0, kind="sitemap", callback=self.parse_xml, priority=20)
 
     def on_error(self, failure: Any) -> None:
+        """Count a request's final failure under its site.
+
+        A final response of any status (after Scrapy's retries) is counted by the retry
+        middleware (``fetched``; 5xx as ``http_errors``, 429 as ``http_429``): 404, 410 and the
+        other 4xx are answers, no errors. What is counted here: a URL that got no response
+        (``errors/NAME``: connection failures, after the retries), robots.txt refusals, and the
+        responses the capture middleware archived and then stopped (``fetched`` too).
+        """
         request = failure.request
         site = request.meta.get(meta.SITE, "?")
+        stats = self.crawler.stats
         if failure.check(OutOfScope):
             return  # counted as a skip by the scope middleware
+        if failure.check(HttpError):
+            response = failure.value.response
+            if is_error_status(response.status):
+                logger.warning("%s: HTTP %d", request.url, response.status)
+            return
+        if failure.check(RobotsUnavailable):
+            stats.inc_value(f"newsarchive/site/{site}/{ROBOTS_UNAVAILABLE}")
+            return
         name = failure.type.__name__ if failure.type else "Error"
         message = str(failure.value)
         if name == "IgnoreRequest" and "robots.txt" in message:
-            self.crawler.stats.inc_value(f"newsarchive/site/{site}/skipped/robots_txt")
+            stats.inc_value(f"newsarchive/site/{site}/skipped/robots_txt")
             return
+        if failure.check(Truncated, NotDecodable):
+            # Archived, then stopped by the capture middleware (which runs before the retries):
+            # the URL has its final outcome.
+            stats.inc_value(f"newsarchive/site/{site}/fetched")
         if failure.check(Truncated):
-            self.crawler.stats.inc_value(f"newsarchive/site/{site}/cut/max_body_size")
+            stats.inc_value(f"newsarchive/site/{site}/cut/max_body_size")
             return
-        self.crawler.stats.inc_value(f"newsarchive/site/{site}/errors/{name}")
+        stats.inc_value(f"newsarchive/site/{site}/errors/{name}")
         logger.warning("%s: %s: %s", request.url, name, failure.getErrorMessage())
 
 

@@ -131,6 +131,43 @@ def test_3_a_site_that_fetched_nothing_but_got_5xx_answers() -> None:
     assert outcome_of(facts(stats=stats)) == (exitcodes.SITE_ERRORS, "finished with failing sites: a")
 
 
+def test_3_a_site_whose_every_page_answered_5xx_after_retries() -> None:
+    # robots.txt answered (it is fetched, not a page): the site's one page answered 503 three
+    # times. fetched counts the URLs, not the attempts: 1 error of 1 page, not 1 of 4.
+    stats = site_stats("a", fetched=2, robots_txt=1, http_errors=1, exchanges=4, retries=2)
+    assert outcome_of(facts(stats=stats)) == (exitcodes.SITE_ERRORS, "finished with failing sites: a")
+
+
+def test_3_a_site_whose_every_page_answered_429() -> None:
+    stats = site_stats("a", fetched=4, robots_txt=1, http_429=3)
+    assert outcome_of(facts(stats=stats)) == (exitcodes.SITE_ERRORS, "finished with failing sites: a")
+
+
+def test_3_a_site_refused_by_its_robots_txt_answering_5xx() -> None:
+    # RFC 9309: a robots.txt answering 5xx disallows all; nothing else was fetched.
+    stats = {**healthy(), **site_stats("b", fetched=1, robots_txt=1, skipped_robots_unavailable=3)}
+    assert outcome_of(facts(stats=stats)) == (exitcodes.SITE_ERRORS, "finished with failing sites: b")
+
+
+def test_0_a_site_whose_pages_answered_404() -> None:
+    # 404 and 410 are answers: a site of gone pages is no failing site.
+    assert outcome_of(facts(stats=site_stats("a", fetched=6, robots_txt=1))) == (exitcodes.OK, "finished")
+
+
+def test_robots_refusals_do_not_fail_a_site_that_fetched_pages() -> None:
+    # One of the site's hosts (a CDN) answered its robots.txt with 503; its pages elsewhere answered.
+    stats = site_stats("a", fetched=5, robots_txt=2, skipped_robots_unavailable=4)
+    assert outcome_of(facts(stats=stats)) == (exitcodes.OK, "finished")
+
+
+def test_the_error_rate_leaves_robots_txt_out() -> None:
+    # robots.txt + 1 page that answered + 1 page that answered 503: 1 of 2 pages, at the maximum.
+    stats = site_stats("a", fetched=3, robots_txt=1, http_errors=1)
+    assert outcome_of(facts(stats=stats)) == (exitcodes.OK, "finished")
+    strict = dataclasses.replace(RUN, max_error_rate=0.4)
+    assert outcome_of(facts(stats=stats), strict) == (exitcodes.SITE_ERRORS, "finished with failing sites: a")
+
+
 def test_3_a_site_whose_error_rate_exceeds_the_maximum() -> None:
     stats = {**healthy(), **site_stats("b", fetched=10, errors_timeout=11)}  # 11 / 21 > 0.5
     assert outcome_of(facts(stats=stats)) == (exitcodes.SITE_ERRORS, "finished with failing sites: b")
@@ -293,7 +330,7 @@ SUMMARY_KEYS = [
 def full_facts(**kw: Any) -> CrawlFacts:
     stats = {
         **site_stats("a", discovered=20, fetched=10, new=4, changed=1, unchanged=5, errors_timeout=2),
-        **site_stats("a", cut_max_pages=7, skipped_robots_txt=1, http_errors=1),
+        **site_stats("a", cut_max_pages=7, skipped_robots_txt=1, http_errors=1, exchanges=13, retries=3),
         **site_stats("b", fetched=3, new=3, text_empty=1, text_failed=2, text_given_up=1),
         **site_stats("b", **{"text_failed_worker process died": 1, "text_failed_timeout after 120s": 1}),
         **site_stats("stray", fetched=1),  # in the stats, not in the sources file
@@ -347,6 +384,8 @@ def test_summary_totals() -> None:
         "text_failed": 2,
         "text_empty": 1,
         "text_given_up": 1,
+        "exchanges": 13,
+        "retries": 3,
     }
 
 
@@ -370,12 +409,15 @@ def test_summary_per_site() -> None:
         "text_empty": 0,
         "text_given_up": 0,
         "text_failures": {},
+        "exchanges": 13,
+        "retries": 3,
+        "http_errors_429": 0,
     }
     assert list(sites["a"]["languages"]) == ["en", "ur"]  # most frequent first
     assert sites["quiet"]["fetched"] == 0 and sites["quiet"]["errors"] == {}
     assert sites["stray"]["fetched"] == 1
     assert sites["b"]["languages"] == {"hi": 7}
-    assert {k: sites["b"][k] for k in list(sites["b"])[-4:]} == {
+    assert {k: sites["b"][k] for k in list(sites["b"])[-7:-3]} == {
         "text_failed": 2,
         "text_empty": 1,
         "text_given_up": 1,
