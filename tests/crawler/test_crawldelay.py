@@ -109,7 +109,8 @@ def test_an_unusable_maximum_is_a_config_error_naming_the_setting(value: object)
 def test_the_project_wires_the_middleware_right_after_robots_txt() -> None:
     settings = get_project_settings()
     ours = settings.getwithbase("DOWNLOADER_MIDDLEWARES")
-    robots = ours["scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware"]
+    assert ours["scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware"] is None  # ours replaces it
+    robots = ours["crawler.downloader.robots.RobotsTxtMiddleware"]
     user_agent = ours["scrapy.downloadermiddlewares.useragent.UserAgentMiddleware"]
     assert robots < ours[MIDDLEWARE] < user_agent  # it needs the parsed robots.txt, nothing later
     assert settings.getbool("ROBOTSTXT_OBEY")
