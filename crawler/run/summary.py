@@ -160,13 +160,18 @@ def human_summary(summary: dict[str, Any]) -> str:
     ]
     for name, site in summary["sites"].items():
         langs = ", ".join(f"{k} {v}" for k, v in site["languages"].items()) or "-"
-        errors = ", ".join(f"{k} {v}" for k, v in site["errors"].items()) or "none"
+        answers = {"HTTP 5xx": site.get("http_errors_5xx", 0), "HTTP 429": site.get("http_errors_429", 0)}
+        errors = ", ".join(f"{k} {v}" for k, v in {**answers, **site["errors"]}.items() if v) or "none"
         lines.append(
             f"  {name}: fetched {site['fetched']}, new {site['new']}, changed {site['changed']}, "
             f"unchanged {site['unchanged']}; languages: {langs}; errors: {errors}"
         )
         if site["cut"]:
             lines.append("    cut by limits: " + ", ".join(f"{k} {v}" for k, v in site["cut"].items()))
+        if site["skipped"].get("robots_unavailable"):
+            lines.append(
+                f"    robots.txt unavailable (5xx/429: disallow all): {site['skipped']['robots_unavailable']} pages not fetched"
+            )
         if site.get("text_failed"):
             causes = ", ".join(f"{k} {v}" for k, v in site.get("text_failures", {}).items())
             given_up = f"; {site['text_given_up']} given up" if site.get("text_given_up") else ""

@@ -661,3 +661,32 @@ def test_a_demo_site_that_cannot_listen_exits_69(tmp_path: Path, capsys: pytest.
     assert code == exitcodes.UNAVAILABLE == 69
     assert f"newsarchive: cannot start the demo site on 127.0.0.1:{port}:" in capsys.readouterr().err
     assert not (tmp_path / "a").exists()
+
+
+def test_the_human_summary_names_final_http_errors_and_robots_refusals() -> None:
+    from crawler.run.summary import human_summary
+
+    site = {
+        "fetched": 1,
+        "new": 0,
+        "changed": 0,
+        "unchanged": 0,
+        "languages": {},
+        "errors": {"TimeoutError": 2},
+        "http_errors_5xx": 3,
+        "http_errors_429": 1,
+        "cut": {},
+        "skipped": {"robots_unavailable": 4},
+    }
+    summary = {
+        "run_id": "r",
+        "outcome": "finished with failing sites: down",
+        "exit_code": 3,
+        "duration_s": 1.0,
+        "totals": {"fetched": 1, "articles_archived": 0, "revisits": 0, "errors": 6},
+        "sites": {"down": site},
+        "archive_dir": "archive",
+    }
+    text = human_summary(summary)
+    assert "errors: HTTP 5xx 3, HTTP 429 1, TimeoutError 2" in text
+    assert "robots.txt unavailable (5xx/429: disallow all): 4 pages not fetched" in text
