@@ -75,10 +75,11 @@ DOWNLOADER_MIDDLEWARES = {
     # host for the run (RFC 9309), counted as skipped/robots_unavailable (crawler/downloader/robots.py).
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.downloader.robots.RobotsTxtMiddleware": 100,
-    # Scrapy's retries, at their place, counted per URL (fetched, retries, http_errors), with
-    # Retry-After honoured up to NEWSARCHIVE_MAX_RETRY_AFTER (crawler/downloader/retry.py).
+    # Scrapy's retries, counted per URL (fetched, retries, http_errors), with Retry-After honoured
+    # up to NEWSARCHIVE_MAX_RETRY_AFTER (crawler/downloader/retry.py). Above RedirectMiddleware
+    # (600), so a redirect's response is seen and counted as its URL's final outcome.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "crawler.downloader.retry.RetryMiddleware": 550,
+    "crawler.downloader.retry.RetryMiddleware": 610,
     # Right after Scrapy's RobotsTxtMiddleware (100): paces each host by its robots.txt Crawl-delay.
     "crawler.downloader.crawldelay.CrawlDelayMiddleware": 110,
     # Scrapy's, at its place, but with the Public Suffix List bundled in tldextract: Scrapy's

@@ -1,4 +1,10 @@
-"""Scrapy's retries, counted per URL, with ``Retry-After`` honoured (downloader middleware, at Scrapy's 550).
+"""Scrapy's retries, counted per URL, with ``Retry-After`` honoured (downloader middleware, at 610).
+
+At 610, not Scrapy's 550: responses pass the downloader middlewares from the highest number
+down, so here every response is seen before ``RedirectMiddleware`` (600) turns a 3xx into a new
+request. A redirect is its URL's final outcome (an answer, archived) and counts as fetched; at
+550 it was never seen. Retries and redirects handle disjoint statuses, so their order changes
+nothing else.
 
 Scrapy's ``RetryMiddleware`` retries a response whose status is in ``RETRY_HTTP_CODES`` (5xx,
 429, 408) and a connection failure (``RETRY_EXCEPTIONS``), ``RETRY_TIMES`` times (2: three
