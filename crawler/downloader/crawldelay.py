@@ -55,18 +55,24 @@ CAPPED = "newsarchive/crawl_delay/capped"  # hosts whose Crawl-delay was longer 
 HOSTS = "newsarchive/crawl_delay/hosts"  # hosts whose Crawl-delay is honoured
 
 
-def max_crawl_delay(settings: Any) -> float:
-    """``NEWSARCHIVE_MAX_CRAWL_DELAY`` as seconds; a value that is not a number >= 0 is a ConfigError."""
-    raw = settings.get(MAX_CRAWL_DELAY)
+def seconds_setting(settings: Any, name: str, default: float) -> float:
+    """A setting that is a number of seconds >= 0 (``default`` when unset); anything else is a
+    ConfigError naming the setting, so the pre-flight can refuse it before a crawl starts."""
+    raw = settings.get(name)
     if raw is None:
-        return DEFAULT_MAX_CRAWL_DELAY
+        return default
     try:
         value = float(raw)
     except (TypeError, ValueError):
         value = math.nan
     if not math.isfinite(value) or value < 0:
-        raise ConfigError(f"{MAX_CRAWL_DELAY} must be a number of seconds >= 0, got {raw!r}")
+        raise ConfigError(f"{name} must be a number of seconds >= 0, got {raw!r}")
     return value
+
+
+def max_crawl_delay(settings: Any) -> float:
+    """``NEWSARCHIVE_MAX_CRAWL_DELAY`` as seconds."""
+    return seconds_setting(settings, MAX_CRAWL_DELAY, DEFAULT_MAX_CRAWL_DELAY)
 
 
 def honoured_delay(asked: float | None, cap: float) -> float | None:

@@ -31,7 +31,6 @@ on): it then goes back to the scheduler as Scrapy's retry does.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -42,7 +41,7 @@ from scrapy.utils.asyncio import sleep
 
 from crawler import meta
 from crawler.downloader.capture import _site_of
-from crawler.errors import ConfigError
+from crawler.downloader.crawldelay import seconds_setting
 
 if TYPE_CHECKING:
     from typing import Self
@@ -61,17 +60,8 @@ WAITED = "newsarchive/retry_after/waited"  # retries delayed by a Retry-After
 
 
 def max_retry_after(settings: Any) -> float:
-    """``NEWSARCHIVE_MAX_RETRY_AFTER`` as seconds; a value that is not a number >= 0 is a ConfigError."""
-    raw = settings.get(MAX_RETRY_AFTER)
-    if raw is None:
-        return DEFAULT_MAX_RETRY_AFTER
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        value = math.nan
-    if not math.isfinite(value) or value < 0:
-        raise ConfigError(f"{MAX_RETRY_AFTER} must be a number of seconds >= 0, got {raw!r}")
-    return value
+    """``NEWSARCHIVE_MAX_RETRY_AFTER`` as seconds (a ConfigError unless a number >= 0)."""
+    return seconds_setting(settings, MAX_RETRY_AFTER, DEFAULT_MAX_RETRY_AFTER)
 
 
 def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> float | None:

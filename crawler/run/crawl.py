@@ -32,6 +32,7 @@ from archive.errors import ArchiveError, StateError
 from archive.layout import ArchiveLayout
 from crawler import exitcodes
 from crawler.downloader.crawldelay import max_crawl_delay
+from crawler.downloader.retry import max_retry_after
 from crawler.errors import ArchiveDirError, ConfigError, CrawlerError, LockHeld, RecoveryError
 from crawler.extensions.archiver import Archiver, text_attempts_from, warcinfo_fields
 from crawler.extensions.workers import PageWorkers
@@ -136,7 +137,8 @@ def _preflight(
         text_attempts = text_attempts_from(settings)  # a setting error is exit 78, before anything is created
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    max_crawl_delay(settings)  # likewise: checked here, not by the middleware once the crawl has started
+    max_crawl_delay(settings)  # likewise: checked here, not by the middlewares once the crawl has started
+    max_retry_after(settings)
     _prepare_dir(layout)
     _acquire(lock, layout)
     spider_cls: type[NewsSpider] = NewsSpider

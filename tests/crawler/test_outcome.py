@@ -598,18 +598,17 @@ def test_shell_an_invalid_number_of_text_attempts_is_a_configuration_error(
 
 
 @pytest.mark.usefixtures("project_settings")
-def test_shell_an_invalid_crawl_delay_cap_is_a_configuration_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("name", ["NEWSARCHIVE_MAX_CRAWL_DELAY", "NEWSARCHIVE_MAX_RETRY_AFTER"])
+def test_shell_an_invalid_seconds_setting_is_a_configuration_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
 ) -> None:
     from crawler.run.crawl import CrawlOptions, run_crawl
 
     sources = tmp_path / "sources.toml"
     sources.write_text(SOURCES, encoding="utf-8")
-    options = CrawlOptions(extra_settings={"NEWSARCHIVE_MAX_CRAWL_DELAY": "soon"})
+    options = CrawlOptions(extra_settings={name: "soon"})
     assert run_crawl(sources, tmp_path / "archive", options) == exitcodes.CONFIG
-    assert capsys.readouterr().err == (
-        "newsarchive: NEWSARCHIVE_MAX_CRAWL_DELAY must be a number of seconds >= 0, got 'soon'\n"
-    )
+    assert capsys.readouterr().err == f"newsarchive: {name} must be a number of seconds >= 0, got 'soon'\n"
     assert not (tmp_path / "archive").exists(), "refused before anything is created"
 
 
