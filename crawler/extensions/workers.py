@@ -53,6 +53,7 @@ class PageWorkers:
         self.timeout = timeout
         self._pool: ProcessPoolExecutor | None = None
         self._stopped = False  # closed: no new pool for a page that comes late
+        self._start_failures = 0  # pools whose first worker died while starting (logged once)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PageWorkers:
@@ -160,7 +161,11 @@ class PageWorkers:
 
         def started(future: Future[None]) -> None:
             if not future.cancelled() and isinstance(future.exception(), BrokenProcessPool):
-                logger.error(
+                self._start_failures += 1
+                # One line per crawl, not one per replaced pool (with every worker crashing, that
+                # is one per page): the pages themselves are counted by cause at the end.
+                log = logger.error if self._start_failures == 1 else logger.debug
+                log(
                     "a text worker died while starting (its reason, such as code imported from "
                     "outside newsarchive, is on standard error); pages get no text"
                 )
