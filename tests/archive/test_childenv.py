@@ -59,11 +59,11 @@ def test_a_tool_gets_no_pythonpath_no_settings_module_and_a_safe_path() -> None:
     base = {
         "PYTHONPATH": "/somewhere:/else",
         "SCRAPY_SETTINGS_MODULE": "settings",
-        "HOME": "/home/u",
+        "HOME": "/srv/user-home",
         "LANG": "C",
     }
     env = childenv.child_environment(base, runs_product=False)
-    assert env == {"HOME": "/home/u", "LANG": "C", "PYTHONSAFEPATH": "1"}
+    assert env == {"HOME": "/srv/user-home", "LANG": "C", "PYTHONSAFEPATH": "1"}
     assert base["PYTHONPATH"] == "/somewhere:/else", "the base is not modified"
 
 
