@@ -65,6 +65,12 @@ def workers(stats: RunStats) -> PageWorkers:
     return PageWorkers(stats, workers=2, timeout=60)
 
 
+def one_worker(stats: RunStats) -> PageWorkers:
+    """One real worker: pages complete in the order they were handed in, so ids injected in that
+    order are known (with two, whichever page finishes first is written first)."""
+    return PageWorkers(stats, workers=1, timeout=60)
+
+
 def no_workers(stats: RunStats) -> PageWorkers:
     pytest.fail("text workers were started without a missing text")
 
@@ -122,7 +128,7 @@ def as_written(record: WarcRecord, warcinfo_id: str) -> bytes:
 def test_missing_texts_are_written_as_article_records_builds_them(tmp_path: Path) -> None:
     layout, responses, known = killed_run(tmp_path)
     report = recover_archive(
-        layout, [SITE], max_decoded=LIMIT, workers=workers, factory=RecordFactory(make_id=fixed_ids(INJECTED))
+        layout, [SITE], max_decoded=LIMIT, workers=one_worker, factory=RecordFactory(make_id=fixed_ids(INJECTED))
     )
     assert report.texts_completed == 2
     assert report.files_repaired == [KILLED_CAPTURE]
