@@ -73,6 +73,12 @@ def _looks_like_html(head: ResponseHead, decoded: bytes | None) -> bool:
     return start.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
 
 
+def request_site(crawler: Crawler, request: Request) -> str:
+    """The site a request counts for: the one the spider named (``meta.SITE``), else the owner of
+    its URL (a request the spider did not make, such as robots.txt)."""
+    return str(request.meta.get(meta.SITE) or _site_of(crawler, request.url))
+
+
 def _site_of(crawler: Crawler, url: str) -> str:
     """Site of a request the spider did not make (robots.txt from RobotsTxtMiddleware): the URL's
     owner by the one rule, :func:`crawler.sources.owner_of`, with no finder (the spider's
@@ -173,7 +179,7 @@ class CaptureMiddleware:
             notes.append(("content-decoding-error", decode_error))
             logger.warning("archived %s raw, body not decoded: %s", response.url, decode_error)
         start = request.meta.get(meta.START)
-        site = request.meta.get(meta.SITE) or _site_of(self.crawler, response.url)
+        site = request_site(self.crawler, request)
         is_article = bool(request.meta.get(meta.ARTICLE))
         exchange = Exchange(
             url=response.url,

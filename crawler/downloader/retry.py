@@ -40,7 +40,7 @@ from scrapy.http import Request
 from scrapy.utils.asyncio import sleep
 
 from crawler import meta
-from crawler.downloader.capture import _site_of
+from crawler.downloader.capture import request_site
 from crawler.downloader.crawldelay import seconds_setting
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ class RetryMiddleware(ScrapyRetryMiddleware):
         return mw
 
     def _site(self, request: Request) -> str:
-        return str(request.meta.get(meta.SITE) or _site_of(self.crawler, request.url))
+        return request_site(self.crawler, request)
 
     def _inc(self, request: Request, name: str) -> None:
         site = self._site(request)
