@@ -27,7 +27,7 @@ TABLE = [
     (USAGE, "bad command line"),
     (SITE_ERRORS, "finished, but at least one site's error rate (fetches, or failed texts) exceeded --max-error-rate"),
     (INTERRUPTED, "interrupted (SIGTERM/SIGINT): in-flight pages finished, files closed, state saved"),
-    (UNAVAILABLE, "Redis (distributed mode) unreachable or refused the credentials"),
+    (UNAVAILABLE, "a service it needs is unreachable (Redis in distributed mode, the state service, the demo port)"),
     (SOFTWARE, "crawler failed to start or crashed (bug or broken install)"),
     (CANT_CREATE, "archive directory cannot be created or is not writable"),
     (IO_ERROR, "writing the archive failed during the run (e.g. disk full); files written stay valid"),
